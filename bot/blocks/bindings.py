@@ -1,0 +1,314 @@
+"""Block Kit for bindings: lookup results, cards, delete preview, modals. Pure functions."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    Block,
+    DividerBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks.common import (
+    MAX_MESSAGE_BLOCKS,
+    actions,
+    button,
+    card,
+    code,
+    confirm_dialog,
+    context,
+    escape,
+    field,
+    footer,
+    overflow,
+    plain,
+    quoted,
+    section,
+    share_button,
+)
+from bot.clients.bangwo8 import BindingsBySource
+from bot.clients.errors import (
+    AlreadyBound,
+    BackendError,
+    ContactNotFound,
+    WriteOutcomeUnknown,
+)
+from bot.models import AccountSource, Binding, BindingKey, BindingQuery
+
+MENU_ACTION = "binding_menu"
+LOOKUP_ACTION = "binding_lookup"
+SHARE_ACTION = "binding_share"
+DELETE_ACTION = "binding_delete"
+DISMISS_ACTION = "binding_dismiss"
+ADD_CALLBACK = "binding_add"
+EDIT_CALLBACK = "binding_edit"
+
+# Blocks kept free for the title, notes about other sources, actions and footer.
+_RESERVED_BLOCKS = 8
+
+
+def source_name(source: AccountSource) -> str:
+    return f"{source.label} ({code(source.value)})"
+
+
+def binding_fields(binding: Binding) -> list[MarkdownTextObject]:
+    return [
+        field("Contact", code(binding.cid)),
+        field("Source", source_name(binding.source)),
+        field("openId", code(binding.open_id)),
+        field("appId", code(binding.app_id) if binding.app_id else "_none_"),
+        field("Account", code(binding.account) if binding.account else "_none_"),
+        field("aId", code(binding.aid) if binding.aid is not None else "_none_"),
+        field("Template", code(binding.template_id) if binding.template_id else "_none_"),
+        field("Remark", quoted(binding.remark)),
+    ]
+
+
+def binding_card(binding: Binding, *, interactive: bool) -> Block:
+    menu = None
+    if interactive:
+        target = f"{binding.cid} {binding.source.value}"
+        menu = overflow(MENU_ACTION, [("Edit", f"edit {target}"), ("Delete", f"delete {target}")])
+    return card(
+        f"*{binding.source.label}* binding of contact {code(binding.cid)}",
+        binding_fields(binding),
+        accessory=menu,
+    )
+
+
+def _subject(query: BindingQuery) -> str:
+    if query.cid is not None:
+        return f"contact {code(query.cid)}"
+    return f"openId {code(query.open_id or '')}"
+
+
+def lookup_message(
+    query: BindingQuery,
+    results: BindingsBySource,
+    *,
+    correlation_id: str,
+    elapsed: float,
+    shared_by: str | None = None,
+) -> list[Block]:
+    """The answer to a lookup: cards for what was found, a line per empty or failed source."""
+    interactive = shared_by is None
+    found = [
+        binding for outcome in results.values() if isinstance(outcome, list) for binding in outcome
+    ]
+    failed = {source: error for source, error in results.items() if isinstance(error, BackendError)}
+    empty = [source for source, outcome in results.items() if outcome == []]
+
+    blocks: list[Block] = [section(f"*Bindings of {_subject(query)}*")]
+    room = MAX_MESSAGE_BLOCKS - _RESERVED_BLOCKS - len(failed)
+    blocks += [binding_card(binding, interactive=interactive) for binding in found[:room]]
+    if len(found) > room:
+        blocks.append(
+            context(f"…and {len(found) - room} more not shown. Narrow the lookup to one source.")
+        )
+    if not found and not failed:
+        blocks.append(section(_nothing_found(query)))
+    elif empty:
+        names = ", ".join(source.label for source in empty)
+        blocks.append(context(f"No binding for {escape(names)}."))
+    for source, error in failed.items():
+        retry = button(
+            f"Retry {source.label}", LOOKUP_ACTION, query.narrowed_to(source).command_text
+        )
+        blocks.append(
+            section(
+                f":warning: *{source.label}* could not be checked: {escape(error.sentence)}",
+                accessory=retry,
+            )
+        )
+    if interactive:
+        blocks.append(actions(share_button(SHARE_ACTION, query.command_text)))
+    notes = [f"shared by <@{shared_by}>"] if shared_by else []
+    sources = "1 source" if len(results) == 1 else f"{len(results)} sources"
+    blocks.append(footer(correlation_id, *notes, f"{sources} in {elapsed:.1f} s"))
+    return blocks
+
+
+def lookup_summary(query: BindingQuery, results: BindingsBySource) -> str:
+    count = sum(len(outcome) for outcome in results.values() if isinstance(outcome, list))
+    subject = f"contact {query.cid}" if query.cid is not None else f"openId {query.open_id}"
+    return f"{count} binding(s) of {subject}"
+
+
+def _nothing_found(query: BindingQuery) -> str:
+    where = "any source" if len(query.sources) > 1 else query.sources[0].label
+    if query.cid is not None:
+        return (
+            f"Contact {code(query.cid)} has no binding in {escape(where)}. "
+            f"Add one with `/binding add {query.cid} <source> <openId>`."
+        )
+    return (
+        f"No contact is bound to openId {code(query.open_id or '')} in {escape(where)}. "
+        "Check the id, or look a contact up with `/binding <cId>`."
+    )
+
+
+def delete_preview(binding: Binding, *, fingerprint: str, correlation_id: str) -> list[Block]:
+    target = f"{binding.cid} {binding.source.value}"
+    dialog = confirm_dialog(
+        "Request this delete?",
+        f"The {escape(binding.source.label)} binding of contact {code(binding.cid)} "
+        f"(openId {code(binding.open_id)}) will be deleted once an approver approves.",
+        confirm="Request delete",
+    )
+    return [
+        section(":wastebasket: *This binding would be deleted* (fetched just now):"),
+        binding_card(binding, interactive=False),
+        actions(
+            button(
+                "Delete…", DELETE_ACTION, f"{target} {fingerprint}", style="danger", confirm=dialog
+            ),
+            button("Cancel", DISMISS_ACTION, target),
+        ),
+        footer(correlation_id, "a second person approves every delete"),
+    ]
+
+
+def missing_binding(key: BindingKey, correlation_id: str) -> list[Block]:
+    return [
+        section(
+            f"Contact {code(key.cid)} has no {escape(key.source.label)} binding. "
+            f"See what it has with `/binding {key.cid}`."
+        ),
+        footer(correlation_id),
+    ]
+
+
+def write_done(sentence: str, key: BindingKey, correlation_id: str) -> list[Block]:
+    return [
+        section(f":white_check_mark: {sentence}"),
+        actions(button("Look it up", LOOKUP_ACTION, f"{key.cid} {key.source.value}")),
+        footer(correlation_id),
+    ]
+
+
+def write_failed(error: BackendError, key: BindingKey, correlation_id: str) -> list[Block]:
+    """A failed add or edit as one sentence, with the next step that fits the failure."""
+    target = f"{key.cid} {key.source.value}"
+    if isinstance(error, AlreadyBound):
+        return [
+            section(
+                f"Contact {code(key.cid)} is already bound for {escape(key.source.label)}. "
+                f"Change it with `/binding edit {target}`.",
+                accessory=button("Edit it", MENU_ACTION, f"edit {target}"),
+            ),
+            footer(correlation_id),
+        ]
+    if isinstance(error, ContactNotFound):
+        text = f"Contact {code(key.cid)} does not exist in bangwo8. Check the contact id."
+        return [section(f":x: {text}"), footer(correlation_id)]
+    if isinstance(error, WriteOutcomeUnknown):
+        return [
+            section(
+                f":hourglass: {escape(error.sentence)} Check before trying again: "
+                f"`/binding {target}`.",
+                accessory=button("Check now", LOOKUP_ACTION, target),
+            ),
+            footer(correlation_id),
+        ]
+    return [section(f":x: {escape(error.sentence)}"), footer(correlation_id)]
+
+
+# ---- modals ---------------------------------------------------------------------------------
+
+_SOURCE_OPTIONS = [
+    Option(text=PlainTextObject(text=source.label), value=source.value) for source in AccountSource
+]
+
+
+def _text_input(
+    block_id: str,
+    label: str,
+    *,
+    initial: str | None = None,
+    optional: bool = False,
+    placeholder: str | None = None,
+    hint: str | None = None,
+) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=PlainTextObject(text=label),
+        optional=optional,
+        hint=PlainTextObject(text=hint) if hint else None,
+        element=PlainTextInputElement(
+            action_id="value",
+            initial_value=plain(initial, 3000) if initial else None,
+            placeholder=PlainTextObject(text=placeholder) if placeholder else None,
+            max_length=3000,
+        ),
+    )
+
+
+def _source_select(initial: AccountSource | None) -> InputBlock:
+    initial_option = next(
+        (o for o in _SOURCE_OPTIONS if initial and o.value == initial.value), None
+    )
+    return InputBlock(
+        block_id="source",
+        label=PlainTextObject(text="Source"),
+        element=StaticSelectElement(
+            action_id="value",
+            placeholder=PlainTextObject(text="Choose a source"),
+            options=_SOURCE_OPTIONS,
+            initial_option=initial_option,
+        ),
+    )
+
+
+def add_modal(*, private_metadata: str) -> View:
+    return View(
+        type="modal",
+        callback_id=ADD_CALLBACK,
+        title=PlainTextObject(text="Add binding"),
+        submit=PlainTextObject(text="Add"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=private_metadata,
+        blocks=[
+            _text_input("cid", "Contact id (cId)", placeholder="30851821"),
+            _source_select(None),
+            _text_input("open_id", "openId", placeholder="the third-party user id"),
+            _text_input(
+                "app_id", "appId", optional=True, hint="WeChat official account id, if any"
+            ),
+        ],
+    )
+
+
+def edit_modal(binding: Binding, *, private_metadata: str) -> View:
+    return View(
+        type="modal",
+        callback_id=EDIT_CALLBACK,
+        title=PlainTextObject(text="Edit binding"),
+        submit=PlainTextObject(text="Save"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=private_metadata,
+        blocks=[
+            section(f"{source_name(binding.source)} binding of contact {code(binding.cid)}"),
+            _text_input("open_id", "openId", initial=binding.open_id),
+            _text_input("app_id", "appId", initial=binding.app_id, optional=True),
+            context(f"Remark: {quoted(binding.remark)}"),
+        ],
+    )
+
+
+def message_modal(title: str, blocks: list[Block]) -> View:
+    """A modal that only tells something: loading, saving, a result, an error."""
+    return View(
+        type="modal",
+        title=PlainTextObject(text=plain(title, 24)),
+        close=PlainTextObject(text="Close"),
+        blocks=blocks,
+    )
+
+
+def loading_modal(title: str, what: str) -> View:
+    return message_modal(title, [section(f":hourglass_flowing_sand: {what}"), DividerBlock()])

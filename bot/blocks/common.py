@@ -1,0 +1,167 @@
+"""Building blocks every feature shares: escaping, cutting to Block Kit's limits, cards, dialogs.
+
+Everything here is pure: models and strings in, slack_sdk Block Kit objects out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    BlockElement,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
+    PlainTextObject,
+    SectionBlock,
+)
+
+SECTION_TEXT_LIMIT = 3000
+FIELD_TEXT_LIMIT = 2000
+MAX_FIELDS = 10
+BUTTON_TEXT_LIMIT = 75
+CONFIRM_TEXT_LIMIT = 300
+CONFIRM_TITLE_LIMIT = 100
+MAX_MESSAGE_BLOCKS = 50
+CONTEXT_TEXT_LIMIT = 3000
+OPTION_TEXT_LIMIT = 75
+MODAL_TITLE_LIMIT = 24
+FALLBACK_TEXT_LIMIT = 3000
+ELLIPSIS = "…"
+
+
+def escape(text: str) -> str:
+    """Neutralise mrkdwn control characters, so `<!channel>` is shown, never sent as a ping."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(text: str, limit: int) -> str:
+    """Shorten to at most `limit` characters, marking the cut, never splitting an escape."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - len(ELLIPSIS)]
+    amp = head.rfind("&")
+    if amp != -1 and ";" not in head[amp:]:
+        head = head[:amp]
+    return head + ELLIPSIS
+
+
+def plain(text: str, limit: int) -> str:
+    """Text for plain_text objects: Slack does not parse it, it only needs cutting."""
+    return cut(text, limit)
+
+
+def code(value: object) -> str:
+    """An id in code style; backticks inside would end the span, so they are swapped out."""
+    text = str(value)
+    if not text:
+        return "_empty_"
+    return f"`{escape(text).replace('`', 'ˋ')}`"
+
+
+def quoted(value: str | None, limit: int = 200) -> str:
+    """Free text from a backend or a person: escaped, cut, and visibly empty when empty."""
+    if not value:
+        return "_none_"
+    return cut(escape(value), limit)
+
+
+def field(label: str, value: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=cut(f"*{label}*\n{value}", FIELD_TEXT_LIMIT))
+
+
+def section(
+    text: str, *, accessory: BlockElement | None = None, block_id: str | None = None
+) -> SectionBlock:
+    return SectionBlock(
+        text=MarkdownTextObject(text=cut(text, SECTION_TEXT_LIMIT)),
+        accessory=accessory,
+        block_id=block_id,
+    )
+
+
+def card(
+    title: str,
+    fields: Sequence[MarkdownTextObject],
+    *,
+    accessory: BlockElement | None = None,
+    block_id: str | None = None,
+) -> SectionBlock:
+    """A record: a bold title line and labelled fields (Slack shows them in two columns)."""
+    return SectionBlock(
+        text=MarkdownTextObject(text=cut(title, SECTION_TEXT_LIMIT)),
+        fields=list(fields[:MAX_FIELDS]),
+        accessory=accessory,
+        block_id=block_id,
+    )
+
+
+def context(*texts: str) -> ContextBlock:
+    return ContextBlock(
+        elements=[MarkdownTextObject(text=cut(text, CONTEXT_TEXT_LIMIT)) for text in texts[:10]]
+    )
+
+
+def confirm_dialog(title: str, text: str, *, confirm: str, deny: str = "Cancel") -> ConfirmObject:
+    return ConfirmObject(
+        title=PlainTextObject(text=plain(title, CONFIRM_TITLE_LIMIT)),
+        text=MarkdownTextObject(text=cut(text, CONFIRM_TEXT_LIMIT)),
+        confirm=PlainTextObject(text=plain(confirm, 30)),
+        deny=PlainTextObject(text=plain(deny, 30)),
+        style="danger",
+    )
+
+
+def button(
+    text: str,
+    action_id: str,
+    value: str,
+    *,
+    style: str | None = None,
+    confirm: ConfirmObject | None = None,
+) -> ButtonElement:
+    return ButtonElement(
+        text=PlainTextObject(text=plain(text, BUTTON_TEXT_LIMIT)),
+        action_id=action_id,
+        value=value,
+        style=style,
+        confirm=confirm,
+    )
+
+
+def overflow(action_id: str, options: Sequence[tuple[str, str]]) -> OverflowMenuElement:
+    """A per-record menu: (label, value) pairs, values carrying what the choice acts on."""
+    return OverflowMenuElement(
+        action_id=action_id,
+        options=[
+            Option(text=PlainTextObject(text=plain(label, OPTION_TEXT_LIMIT)), value=value)
+            for label, value in options
+        ],
+    )
+
+
+def actions(*elements: ButtonElement, block_id: str | None = None) -> ActionsBlock:
+    return ActionsBlock(elements=list(elements), block_id=block_id)
+
+
+def share_button(action_id: str, query: str) -> ButtonElement:
+    return button("Share in channel", action_id, query)
+
+
+def footer(correlation_id: str, *notes: str) -> ContextBlock:
+    return context(" · ".join([*notes, f"ref {code(correlation_id)}"]))
+
+
+def notice(text: str, correlation_id: str) -> list[Block]:
+    """A one-sentence reply (a refusal, a usage error, a failure) with its reference."""
+    return [section(text), footer(correlation_id)]
+
+
+def fallback_text(text: str) -> str:
+    """The top-level `text` of a message: notifications show it, and Slack parses it too."""
+    return cut(escape(text), FALLBACK_TEXT_LIMIT)

@@ -1,0 +1,60 @@
+"""Typed backend errors: each carries one sentence a person can read."""
+
+from __future__ import annotations
+
+
+class BackendError(Exception):
+    """A backend call did not succeed. `str(error)` is a plain sentence."""
+
+    def __init__(self, backend: str, sentence: str) -> None:
+        super().__init__(sentence)
+        self.backend = backend
+        self.sentence = sentence
+
+
+class BackendUnreachable(BackendError):
+    """Nothing reached the backend (connection refused, DNS, pool exhausted): safe to retry."""
+
+
+class BackendTimeout(BackendError):
+    """A read took longer than HTTP_TIMEOUT."""
+
+
+class WriteOutcomeUnknown(BackendError):
+    """A write was sent but no verdict came back: it may or may not have been applied."""
+
+
+class AuthenticationFailed(BackendError):
+    """The backend refused our credentials."""
+
+
+class BackendHttpError(BackendError):
+    """An HTTP error status with no error body the API documents."""
+
+    def __init__(self, backend: str, status: int) -> None:
+        super().__init__(backend, f"{backend} answered with HTTP {status}.")
+        self.status = status
+
+
+class MalformedResponse(BackendError):
+    """The answer was not the JSON shape the API documents."""
+
+
+class BackendRejected(BackendError):
+    """The backend understood the request and said no; `reason` is its own message."""
+
+    def __init__(self, backend: str, sentence: str, reason: str) -> None:
+        super().__init__(backend, sentence)
+        self.reason = reason
+
+
+class ContactNotFound(BackendRejected):
+    """bangwo8 `user error`: the contact id does not exist."""
+
+
+class AlreadyBound(BackendRejected):
+    """bangwo8 `Bind Already exists`: the contact already has a binding for that source."""
+
+
+class RecordNotFound(BackendRejected):
+    """The record asked for does not exist."""

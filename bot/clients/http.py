@@ -1,0 +1,115 @@
+"""The HTTP plumbing both backend clients share: one configured httpx client, typed failures."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import httpx
+
+from bot.clients.errors import (
+    AuthenticationFailed,
+    BackendError,
+    BackendHttpError,
+    BackendTimeout,
+    BackendUnreachable,
+    MalformedResponse,
+    WriteOutcomeUnknown,
+)
+
+log = logging.getLogger("bot.backend")
+
+# Failures raised before a request left this process: nothing can have been applied.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+class JsonHttp:
+    """A JSON-over-HTTP backend configured once: base URL, auth, timeout, transport.
+
+    Requests are never retried here: a write must not apply twice, and a read that failed
+    is cheaper to offer again (a Retry button) than to hold a person waiting.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        base_url: str,
+        timeout: float,
+        auth: httpx.Auth | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 100,
+    ) -> None:
+        self.name = name
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            auth=auth,
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20),
+            headers={"Accept": "application/json", "User-Agent": "support-bot"},
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def send(self, method: str, path: str, *, write: bool, **kwargs: Any) -> tuple[int, Any]:
+        """Send one request; return (HTTP status, parsed JSON) or raise a typed error."""
+        started = time.perf_counter()
+        try:
+            response = await self._client.request(method, path, **kwargs)
+        except _NOT_SENT as error:
+            self._log(method, path, "unreachable", started, error=type(error).__name__)
+            raise BackendUnreachable(self.name, f"{self.name} could not be reached.") from error
+        except httpx.TimeoutException as error:
+            self._log(method, path, "timeout", started)
+            raise self._no_verdict(write, "did not answer in time") from error
+        except httpx.TransportError as error:
+            self._log(method, path, "transport-error", started, error=type(error).__name__)
+            raise self._no_verdict(write, "dropped the connection") from error
+        self._log(method, path, response.status_code, started)
+        return response.status_code, self._parse(response, write)
+
+    def _no_verdict(self, write: bool, what: str) -> WriteOutcomeUnknown | BackendTimeout:
+        if write:
+            return WriteOutcomeUnknown(
+                self.name, f"{self.name} {what}, so it is not known whether the change was made."
+            )
+        return BackendTimeout(self.name, f"{self.name} {what}.")
+
+    def _parse(self, response: httpx.Response, write: bool) -> Any:
+        if response.status_code == 401:
+            raise AuthenticationFailed(self.name, f"{self.name} refused the bot's credentials.")
+        try:
+            return response.json()
+        except ValueError:
+            raise unrecognized_answer(
+                self.name, response.status_code, write=write, what="an answer that is not JSON"
+            ) from None
+
+    def _log(self, method: str, path: str, outcome: object, started: float, **extra: str) -> None:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        log.info(
+            "backend call",
+            extra={
+                "backend": self.name,
+                "method": method,
+                "path": path,
+                "outcome": outcome,
+                "latency_ms": round(elapsed_ms, 1),
+                **extra,
+            },
+        )
+
+
+def unrecognized_answer(backend: str, status: int, *, write: bool, what: str) -> BackendError:
+    """The error for an answer that carries no verdict the API documents."""
+    if write and status >= 500:
+        return WriteOutcomeUnknown(
+            backend,
+            f"{backend} failed with HTTP {status}, so it is not known whether the change was made.",
+        )
+    if status >= 400:
+        return BackendHttpError(backend, status)
+    return MalformedResponse(backend, f"{backend} sent {what}.")

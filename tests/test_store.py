@@ -1,0 +1,290 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import StatementError
+
+from bot.store import (
+    ApprovalRequest,
+    ApprovalStatus,
+    ApprovalStore,
+    UnknownRequestError,
+    normalize_database_url,
+)
+
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+TTL = timedelta(hours=24)
+OPERATION: dict[str, Any] = {
+    "action": "delete",
+    "targets": [{"account": "acme", "binding_id": 42}, {"account": "ünïcode", "binding_id": 7}],
+    "dry_run": False,
+}
+SNAPSHOT: list[dict[str, Any]] = [
+    {"binding_id": 42, "account": "acme", "tags": ["vip"], "extra": None},
+    {"binding_id": 7, "account": "ünïcode", "tags": [], "extra": {"note": "x"}},
+]
+
+
+def _url(path: Path) -> str:
+    return f"sqlite:///{path / 'store.db'}"
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[ApprovalStore]:
+    opened = await ApprovalStore.open(_url(tmp_path))
+    yield opened
+    await opened.close()
+
+
+async def _file(
+    store: ApprovalStore, *, now: datetime = NOW, requester: str = "U_REQ"
+) -> ApprovalRequest:
+    return await store.file(
+        kind="binding",
+        requester=requester,
+        channel_id="C_SUPPORT",
+        operation=OPERATION,
+        snapshot=SNAPSHOT,
+        summary="Delete 2 bindings of acme",
+        now=now,
+        ttl=TTL,
+    )
+
+
+async def _approved(store: ApprovalStore) -> ApprovalRequest:
+    filed = await _file(store)
+    decision = await store.decide(filed.id, to=ApprovalStatus.APPROVED, actor="U_APP", now=NOW)
+    assert decision.won
+    return decision.request
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///data/bot.db", "sqlite+aiosqlite:///data/bot.db"),
+        ("sqlite:////abs/bot.db", "sqlite+aiosqlite:////abs/bot.db"),
+        ("sqlite+aiosqlite:///bot.db", "sqlite+aiosqlite:///bot.db"),
+        ("postgresql://u:p%40ss@db:5432/bot", "postgresql+asyncpg://u:p%40ss@db:5432/bot"),
+        ("postgres://u@db/bot", "postgresql+asyncpg://u@db/bot"),
+        ("postgresql+asyncpg://u@db/bot", "postgresql+asyncpg://u@db/bot"),
+        ("mysql+aiomysql://u@db/bot", "mysql+aiomysql://u@db/bot"),
+    ],
+)
+def test_normalize_database_url(given: str, expected: str) -> None:
+    assert normalize_database_url(given) == expected
+
+
+async def test_file_get_roundtrip(store: ApprovalStore) -> None:
+    filed = await _file(store)
+
+    fetched = await store.get(filed.id)
+
+    assert fetched == filed
+    assert fetched.operation == OPERATION
+    assert fetched.snapshot == SNAPSHOT
+    assert fetched.status is ApprovalStatus.PENDING
+    assert fetched.created_at == NOW
+    assert fetched.expires_at == NOW + TTL
+    assert fetched.expires_at.tzinfo is not None
+    assert (fetched.decided_by, fetched.decided_at, fetched.result) == (None, None, None)
+    assert await store.get(filed.id + 1) is None
+
+
+async def test_datetimes_come_back_in_utc(store: ApprovalStore) -> None:
+    tokyo = timezone(timedelta(hours=9))
+    filed = await _file(store, now=NOW.astimezone(tokyo))
+
+    assert filed.created_at == NOW
+    assert filed.created_at.utcoffset() == timedelta(0)
+
+
+async def test_naive_datetimes_are_refused(store: ApprovalStore) -> None:
+    with pytest.raises(StatementError, match="timezone-aware"):
+        await _file(store, now=NOW.replace(tzinfo=None))
+
+
+async def test_attach_message(store: ApprovalStore) -> None:
+    filed = await _file(store)
+
+    await store.attach_message(filed.id, "C_APPROVALS", "1714564800.000100")
+
+    fetched = await store.get(filed.id)
+    assert fetched is not None
+    assert (fetched.message_channel, fetched.message_ts) == ("C_APPROVALS", "1714564800.000100")
+    with pytest.raises(UnknownRequestError):
+        await store.attach_message(filed.id + 1, "C", "1.0")
+
+
+async def test_concurrent_approvals_have_exactly_one_winner(store: ApprovalStore) -> None:
+    filed = await _file(store)
+
+    decisions = await asyncio.gather(
+        *(
+            store.decide(filed.id, to=ApprovalStatus.APPROVED, actor=f"U_APP{i % 2}", now=NOW)
+            for i in range(20)
+        )
+    )
+
+    winners = [d for d in decisions if d.won]
+    assert len(winners) == 1
+    winner = winners[0].request.decided_by
+    assert winner in {"U_APP0", "U_APP1"}
+    assert all(d.request.status is ApprovalStatus.APPROVED for d in decisions)
+    assert all(d.request.decided_by == winner for d in decisions)
+
+
+async def test_decide_after_expiry_expires_and_loses(store: ApprovalStore) -> None:
+    filed = await _file(store)
+
+    decision = await store.decide(
+        filed.id, to=ApprovalStatus.APPROVED, actor="U_APP", now=filed.expires_at
+    )
+
+    assert not decision.won
+    assert decision.request.status is ApprovalStatus.EXPIRED
+    assert decision.request.decided_by is None
+    again = await store.decide(filed.id, to=ApprovalStatus.APPROVED, actor="U_APP", now=NOW)
+    assert not again.won
+    assert again.request.status is ApprovalStatus.EXPIRED
+
+
+async def test_reject_records_reason(store: ApprovalStore) -> None:
+    filed = await _file(store)
+
+    decision = await store.decide(
+        filed.id, to=ApprovalStatus.REJECTED, actor="U_APP", now=NOW, reason="wrong account"
+    )
+
+    assert decision.won
+    assert decision.request.status is ApprovalStatus.REJECTED
+    assert decision.request.reason == "wrong account"
+    assert decision.request.decided_at == NOW
+
+
+async def test_cancel_only_while_pending(store: ApprovalStore) -> None:
+    pending = await _file(store)
+    cancelled = await store.decide(pending.id, to=ApprovalStatus.CANCELLED, actor="U_REQ", now=NOW)
+    assert cancelled.won
+    assert cancelled.request.status is ApprovalStatus.CANCELLED
+
+    approved = await _approved(store)
+    too_late = await store.decide(approved.id, to=ApprovalStatus.CANCELLED, actor="U_REQ", now=NOW)
+    assert not too_late.won
+    assert too_late.request.status is ApprovalStatus.APPROVED
+    assert too_late.request.decided_by == "U_APP"
+
+
+async def test_decide_refuses_non_decisions_and_unknown_ids(store: ApprovalStore) -> None:
+    filed = await _file(store)
+
+    with pytest.raises(ValueError, match="decision"):
+        await store.decide(filed.id, to=ApprovalStatus.EXECUTED, actor="U_APP", now=NOW)
+    with pytest.raises(UnknownRequestError):
+        await store.decide(filed.id + 1, to=ApprovalStatus.APPROVED, actor="U_APP", now=NOW)
+
+
+async def test_finish_only_from_approved_and_only_once(store: ApprovalStore) -> None:
+    filed = await _file(store)
+    done = NOW + timedelta(seconds=5)
+    outcome = {"42": "deleted", "7": "deleted"}
+
+    assert not await store.finish(filed.id, to=ApprovalStatus.EXECUTED, result={}, now=done)
+    await store.decide(filed.id, to=ApprovalStatus.APPROVED, actor="U_APP", now=NOW)
+    assert await store.finish(filed.id, to=ApprovalStatus.EXECUTED, result=outcome, now=done)
+    assert not await store.finish(filed.id, to=ApprovalStatus.FAILED, result={}, now=done)
+
+    fetched = await store.get(filed.id)
+    assert fetched is not None
+    assert fetched.status is ApprovalStatus.EXECUTED
+    assert fetched.result == outcome
+    assert fetched.finished_at == done
+
+
+async def test_concurrent_finishes_have_exactly_one_winner(store: ApprovalStore) -> None:
+    approved = await _approved(store)
+
+    results = await asyncio.gather(
+        *(
+            store.finish(approved.id, to=ApprovalStatus.EXECUTED, result={"n": i}, now=NOW)
+            for i in range(10)
+        )
+    )
+
+    assert results.count(True) == 1
+
+
+async def test_finish_refuses_non_outcomes(store: ApprovalStore) -> None:
+    approved = await _approved(store)
+
+    with pytest.raises(ValueError, match="outcome"):
+        await store.finish(approved.id, to=ApprovalStatus.APPROVED, result={}, now=NOW)
+
+
+async def test_expire_due_and_pending(store: ApprovalStore) -> None:
+    old = await _file(store)
+    older = await _file(store, now=NOW - timedelta(hours=1))
+    fresh = await _file(store, now=NOW + timedelta(hours=12))
+    approved = await _approved(store)
+    later = NOW + TTL
+
+    expired = await store.expire_due(later)
+
+    assert expired == sorted([old.id, older.id])
+    assert await store.expire_due(later) == []
+    assert [r.id for r in await store.pending()] == [fresh.id]
+    still_approved = await store.get(approved.id)
+    assert still_approved is not None
+    assert still_approved.status is ApprovalStatus.APPROVED
+
+
+async def test_pending_survives_restart(tmp_path: Path) -> None:
+    first = await ApprovalStore.open(_url(tmp_path))
+    filed = await _file(first)
+    await first.attach_message(filed.id, "C_APPROVALS", "1.2")
+    await first.close()
+
+    reopened = await ApprovalStore.open(_url(tmp_path))
+    try:
+        assert await reopened.pending() == [await reopened.get(filed.id)]
+        decision = await reopened.decide(
+            filed.id, to=ApprovalStatus.APPROVED, actor="U_APP", now=NOW
+        )
+        assert decision.won
+        assert decision.request.message_ts == "1.2"
+    finally:
+        await reopened.close()
+
+
+async def test_recent_audit_order_limit_and_feature(store: ApprovalStore) -> None:
+    for minute, feature in enumerate(["binding", "user_customer", "binding", "binding"]):
+        await store.audit(
+            actor="U_ED",
+            action="delete",
+            feature=feature,
+            target=f"t{minute}",
+            outcome="ok",
+            now=NOW + timedelta(minutes=minute),
+        )
+    await store.audit(
+        actor="U_ED", action="add", feature="binding", target="t4", outcome="refused", now=NOW
+    )
+
+    recent = await store.recent_audit(3)
+    bindings = await store.recent_audit(10, feature="binding")
+
+    assert [e.target for e in recent] == ["t3", "t2", "t1"]
+    assert [e.target for e in bindings] == ["t3", "t2", "t4", "t0"]
+    assert recent[0].at == NOW + timedelta(minutes=3)
+    assert bindings[2].detail == ""
+    assert await store.recent_audit(5, feature="nothing") == []
+    with pytest.raises(ValueError, match="limit"):
+        await store.recent_audit(0)
+
+
+async def test_ping(store: ApprovalStore) -> None:
+    assert await store.ping()
