@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from enum import StrEnum
 from typing import Any
 
@@ -129,3 +131,9 @@ class BindingQuery(BaseModel):
         if len(self.sources) == 1:
             return f"{subject} {self.sources[0].value}"
         return subject
+
+
+def fingerprint(records: list[dict[str, Any]]) -> str:
+    """A short digest of records as shown, to notice whether they changed since."""
+    canonical = json.dumps(records, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]

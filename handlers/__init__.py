@@ -1,0 +1,12 @@
+"""The one place that wires every listener to the app."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.deps import Deps
+from handlers.bindings import BindingHandlers
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    BindingHandlers(deps).register(app)

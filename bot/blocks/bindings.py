@@ -183,23 +183,30 @@ def missing_binding(key: BindingKey, correlation_id: str) -> list[Block]:
     ]
 
 
-def write_done(sentence: str, key: BindingKey, correlation_id: str) -> list[Block]:
-    return [
-        section(f":white_check_mark: {sentence}"),
-        actions(button("Look it up", LOOKUP_ACTION, f"{key.cid} {key.source.value}")),
-        footer(correlation_id),
-    ]
+def write_done(
+    sentence: str, key: BindingKey, correlation_id: str, *, interactive: bool = True
+) -> list[Block]:
+    blocks: list[Block] = [section(f":white_check_mark: {sentence}")]
+    if interactive:
+        blocks.append(actions(button("Look it up", LOOKUP_ACTION, f"{key.cid} {key.source.value}")))
+    return [*blocks, footer(correlation_id)]
 
 
-def write_failed(error: BackendError, key: BindingKey, correlation_id: str) -> list[Block]:
-    """A failed add or edit as one sentence, with the next step that fits the failure."""
+def write_failed(
+    error: BackendError, key: BindingKey, correlation_id: str, *, interactive: bool = True
+) -> list[Block]:
+    """A failed add or edit as one sentence, with the next step that fits the failure.
+
+    In a modal (not interactive) the next step is the command to type: buttons there would
+    have no message to answer in.
+    """
     target = f"{key.cid} {key.source.value}"
     if isinstance(error, AlreadyBound):
         return [
             section(
                 f"Contact {code(key.cid)} is already bound for {escape(key.source.label)}. "
                 f"Change it with `/binding edit {target}`.",
-                accessory=button("Edit it", MENU_ACTION, f"edit {target}"),
+                accessory=button("Edit it", MENU_ACTION, f"edit {target}") if interactive else None,
             ),
             footer(correlation_id),
         ]
@@ -211,7 +218,7 @@ def write_failed(error: BackendError, key: BindingKey, correlation_id: str) -> l
             section(
                 f":hourglass: {escape(error.sentence)} Check before trying again: "
                 f"`/binding {target}`.",
-                accessory=button("Check now", LOOKUP_ACTION, target),
+                accessory=button("Check now", LOOKUP_ACTION, target) if interactive else None,
             ),
             footer(correlation_id),
         ]

@@ -1,0 +1,603 @@
+"""`/binding`: look up, add, edit and preview deletes of bangwo8 bindings."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks import bindings as ui
+from bot.blocks.common import code, fallback_text, notice
+from bot.blocks.help import BINDING_EXAMPLES, BINDING_GRAMMAR, help_blocks
+from bot.clients.errors import BackendError
+from bot.deps import Deps
+from bot.models import (
+    AccountSource,
+    Binding,
+    BindingChange,
+    BindingKey,
+    BindingQuery,
+    NewBinding,
+    fingerprint,
+)
+from bot.roles import Role
+from handlers.common import (
+    UsageError,
+    audit,
+    metadata,
+    positive_int,
+    read_metadata,
+    refuse,
+    show_audit,
+    view_values,
+)
+
+log = logging.getLogger("handlers.bindings")
+FEATURE = "binding"
+
+
+# ---- grammar --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Help:
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    query: BindingQuery
+
+
+@dataclass(frozen=True)
+class OpenAddModal:
+    pass
+
+
+@dataclass(frozen=True)
+class AddNow:
+    binding: NewBinding
+
+
+@dataclass(frozen=True)
+class OpenEditModal:
+    key: BindingKey
+
+
+@dataclass(frozen=True)
+class PreviewDelete:
+    key: BindingKey
+
+
+@dataclass(frozen=True)
+class ShowAudit:
+    limit: int
+
+
+BindingCommand = Help | Lookup | OpenAddModal | AddNow | OpenEditModal | PreviewDelete | ShowAudit
+
+# What each command needs, and how a refusal names it.
+_NEEDS: dict[type, tuple[Role, str]] = {
+    Lookup: (Role.VIEWER, "look up bindings"),
+    OpenAddModal: (Role.EDITOR, "add bindings"),
+    AddNow: (Role.EDITOR, "add bindings"),
+    OpenEditModal: (Role.EDITOR, "edit bindings"),
+    PreviewDelete: (Role.EDITOR, "delete bindings"),
+    ShowAudit: (Role.APPROVER, "read the audit log"),
+}
+
+
+def parse_source(text: str) -> AccountSource:
+    source = AccountSource.parse(text)
+    if source is None:
+        raise UsageError(
+            f"{code(text)} is not a source; use dingding, wechat, workwechat or open (or an alias)."
+        )
+    return source
+
+
+def _key(words: list[str], verb: str) -> BindingKey:
+    if len(words) != 2:
+        raise UsageError(
+            f"`{verb}` takes a contact id and a source, e.g. `/binding {verb} 30851821 wechat`."
+        )
+    return BindingKey(cid=positive_int(words[0], "The contact id"), source=parse_source(words[1]))
+
+
+def _sources(words: list[str]) -> tuple[AccountSource, ...]:
+    if len(words) > 1:
+        raise UsageError(f"Too many words: {code(' '.join(words))}.")
+    return (parse_source(words[0]),) if words else tuple(AccountSource)
+
+
+def parse_binding_command(text: str) -> BindingCommand:
+    try:
+        return _parse(text.split())
+    except UsageError as problem:
+        return Help(problem=str(problem))
+
+
+def _parse(words: list[str]) -> BindingCommand:
+    if not words or words[0].lower() == "help":
+        return Help()
+    verb, rest = words[0].lower(), words[1:]
+    if verb == "openid":
+        if not rest:
+            raise UsageError(
+                "`openid` needs the third-party account id, e.g. `/binding openid 10014850`."
+            )
+        return Lookup(BindingQuery(open_id=rest[0], sources=_sources(rest[1:])))
+    if verb == "add":
+        return _parse_add(rest)
+    if verb == "edit":
+        return OpenEditModal(_key(rest, "edit"))
+    if verb == "delete":
+        return PreviewDelete(_key(rest, "delete"))
+    if verb == "audit":
+        return ShowAudit(positive_int(rest[0], "The number of entries") if rest else 20)
+    if words[0].isdigit():
+        cid = positive_int(words[0], "The contact id")
+        return Lookup(BindingQuery(cid=cid, sources=_sources(rest)))
+    raise UsageError(f"{code(words[0])} is neither a contact id nor a known word.")
+
+
+def _parse_add(rest: list[str]) -> BindingCommand:
+    if not rest:
+        return OpenAddModal()
+    if len(rest) not in (3, 4):
+        raise UsageError(
+            "`add` takes `<cId> <source> <openId> [<appId>]`, or nothing to open the form."
+        )
+    return AddNow(
+        NewBinding(
+            cid=positive_int(rest[0], "The contact id"),
+            source=parse_source(rest[1]),
+            open_id=rest[2],
+            app_id=rest[3] if len(rest) == 4 else "",
+        )
+    )
+
+
+# ---- listeners ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Who asked, from where, and how to answer them."""
+
+    user: str
+    channel: str
+    trigger_id: str | None
+    respond: AsyncRespond
+    client: AsyncWebClient
+    ref: str
+
+
+class BindingHandlers:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def register(self, app: AsyncApp) -> None:
+        app.command("/binding")(self.on_command)
+        app.action(ui.MENU_ACTION)(self.on_menu)
+        app.action(ui.LOOKUP_ACTION)(self.on_lookup_button)
+        app.action(ui.SHARE_ACTION)(self.on_share)
+        app.action(ui.DISMISS_ACTION)(self.on_dismiss)
+        app.view(ui.ADD_CALLBACK)(self.on_add_submitted)
+        app.view(ui.EDIT_CALLBACK)(self.on_edit_submitted)
+
+    async def on_command(
+        self,
+        ack: AsyncAck,
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        ref = context["correlation_id"]
+        parsed = parse_binding_command(command.get("text", ""))
+        if isinstance(parsed, Help):
+            blocks = help_blocks(
+                "/binding",
+                BINDING_GRAMMAR,
+                BINDING_EXAMPLES,
+                correlation_id=ref,
+                problem=parsed.problem,
+            )
+            await ack(text="How to use /binding", blocks=blocks)
+            return
+        here = Invocation(
+            command["user_id"],
+            command["channel_id"],
+            command.get("trigger_id"),
+            respond,
+            client,
+            ref,
+        )
+        if not await self._authorized(parsed, here, ack=ack):
+            return
+        await ack()
+        await self.run(parsed, here)
+
+    async def on_menu(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        value = action.get("selected_option", {}).get("value") or action.get("value", "")
+        await self._from_button(value, body, respond, client, context)
+
+    async def on_lookup_button(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        await self._from_button(action.get("value", ""), body, respond, client, context)
+
+    async def on_share(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        here = _invocation(body, respond, client, context)
+        parsed = parse_binding_command(action.get("value", ""))
+        if not isinstance(parsed, Lookup) or not await self._authorized(parsed, here):
+            return
+        await self.lookup(parsed.query, here, shared=True)
+        await respond(delete_original=True)
+
+    async def on_dismiss(self, ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        await respond(delete_original=True)
+
+    async def _from_button(
+        self,
+        value: str,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        here = _invocation(body, respond, client, context)
+        parsed = parse_binding_command(value)
+        if isinstance(parsed, Help):
+            log.warning("unreadable button value", extra={"value": value})
+            return
+        if await self._authorized(parsed, here):
+            await self.run(parsed, here)
+
+    async def _authorized(
+        self, parsed: BindingCommand, here: Invocation, *, ack: AsyncAck | None = None
+    ) -> bool:
+        role, what = _NEEDS[type(parsed)]
+        if self.deps.roles.allows(here.user, role):
+            return True
+        await refuse(
+            self.deps,
+            user=here.user,
+            role=role,
+            what=what,
+            feature=FEATURE,
+            action=type(parsed).__name__.lower(),
+            target=_target(parsed),
+            ref=here.ref,
+            ack=ack,
+            respond=None if ack else here.respond,
+        )
+        return False
+
+    async def run(self, parsed: BindingCommand, here: Invocation) -> None:
+        match parsed:
+            case Lookup(query):
+                await self.lookup(query, here)
+            case OpenAddModal():
+                await self.open_add_modal(here)
+            case AddNow(binding):
+                await self.add_now(binding, here)
+            case OpenEditModal(key):
+                await self.open_edit_modal(key, here)
+            case PreviewDelete(key):
+                await self.preview_delete(key, here)
+            case ShowAudit(limit):
+                await self.show_audit(limit, here)
+            case Help():
+                raise AssertionError("help is answered in the ack")
+
+    # ---- lookups ----
+
+    async def lookup(self, query: BindingQuery, here: Invocation, *, shared: bool = False) -> None:
+        started = time.perf_counter()
+        results = await self.deps.bindings.lookup_sources(
+            query.sources, cid=query.cid, open_id=query.open_id
+        )
+        blocks = ui.lookup_message(
+            query,
+            results,
+            correlation_id=here.ref,
+            elapsed=time.perf_counter() - started,
+            shared_by=here.user if shared else None,
+        )
+        failed = [
+            source.value for source, outcome in results.items() if isinstance(outcome, BackendError)
+        ]
+        log.info(
+            "lookup",
+            extra={"user": here.user, "query": query.command_text, "failed_sources": failed},
+        )
+        await here.respond(
+            text=fallback_text(ui.lookup_summary(query, results)),
+            blocks=blocks,
+            response_type="in_channel" if shared else "ephemeral",
+            replace_original=False,
+        )
+
+    # ---- add ----
+
+    async def open_add_modal(self, here: Invocation) -> None:
+        await here.client.views_open(
+            trigger_id=here.trigger_id,
+            view=ui.add_modal(private_metadata=metadata(channel=here.channel)),
+        )
+
+    async def add_now(self, binding: NewBinding, here: Invocation) -> None:
+        blocks = await self._add(binding, here.user, here.ref)
+        await here.respond(
+            text=fallback_text(_first_line(blocks)), blocks=blocks, replace_original=False
+        )
+
+    async def _add(
+        self, binding: NewBinding, user: str, ref: str, *, interactive: bool = True
+    ) -> list[Any]:
+        key = BindingKey(cid=binding.cid, source=binding.source)
+        try:
+            await self.deps.bindings.add(binding)
+        except BackendError as error:
+            await self._audit_write("add", key, user, error)
+            return ui.write_failed(error, key, ref, interactive=interactive)
+        await self._audit_write(
+            "add", key, user, None, detail=f"openId={binding.open_id} appId={binding.app_id}"
+        )
+        sentence = f"Contact {code(binding.cid)} is now bound to {binding.source.label} openId {code(binding.open_id)}."
+        return ui.write_done(sentence, key, ref, interactive=interactive)
+
+    async def on_add_submitted(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        values = view_values(view)
+        binding, errors = _read_add_form(values)
+        if binding is None:
+            await ack(response_action="errors", errors=errors)
+            return
+        user = body["user"]["id"]
+        ref = context["correlation_id"]
+        if not self.deps.roles.allows(user, Role.EDITOR):
+            await ack(
+                response_action="update",
+                view=ui.message_modal(
+                    "Add binding",
+                    notice(":no_entry: You need the editor role (EDITORS) to add bindings.", ref),
+                ),
+            )
+            await audit(
+                self.deps,
+                user=user,
+                action="add",
+                feature=FEATURE,
+                target=f"{binding.cid} {binding.source.value}",
+                outcome="refused",
+                detail="needs editor",
+            )
+            return
+        await ack(
+            response_action="update", view=ui.loading_modal("Add binding", "Adding the binding…")
+        )
+        blocks = await self._add(binding, user, ref, interactive=False)
+        await client.views_update(view_id=view["id"], view=ui.message_modal("Add binding", blocks))
+
+    # ---- edit ----
+
+    async def open_edit_modal(self, key: BindingKey, here: Invocation) -> None:
+        # trigger_id dies 3 s after the click: open first, fetch after.
+        opened = await here.client.views_open(
+            trigger_id=here.trigger_id,
+            view=ui.loading_modal(
+                "Edit binding",
+                f"Loading the {key.source.label} binding of contact {code(key.cid)}…",
+            ),
+        )
+        try:
+            binding = await self.deps.bindings.get(key)
+        except BackendError as error:
+            view = ui.message_modal("Edit binding", notice(f":x: {error.sentence}", here.ref))
+        else:
+            if binding is None:
+                view = ui.message_modal("Edit binding", ui.missing_binding(key, here.ref))
+            else:
+                view = ui.edit_modal(
+                    binding, private_metadata=metadata(cid=key.cid, source=key.source.value)
+                )
+        await here.client.views_update(
+            view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view
+        )
+
+    async def on_edit_submitted(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        values = view_values(view)
+        if not values.get("open_id"):
+            await ack(
+                response_action="errors",
+                errors={"open_id": "Enter the openId of the third-party account."},
+            )
+            return
+        meta = read_metadata(view)
+        key = BindingKey(cid=meta["cid"], source=AccountSource(meta["source"]))
+        user = body["user"]["id"]
+        ref = context["correlation_id"]
+        if not self.deps.roles.allows(user, Role.EDITOR):
+            await ack(
+                response_action="update",
+                view=ui.message_modal(
+                    "Edit binding",
+                    notice(":no_entry: You need the editor role (EDITORS) to edit bindings.", ref),
+                ),
+            )
+            await audit(
+                self.deps,
+                user=user,
+                action="edit",
+                feature=FEATURE,
+                target=f"{key.cid} {key.source.value}",
+                outcome="refused",
+                detail="needs editor",
+            )
+            return
+        await ack(response_action="update", view=ui.loading_modal("Edit binding", "Saving…"))
+        change = BindingChange(
+            cid=key.cid,
+            source=key.source,
+            open_id=values["open_id"],
+            app_id=values.get("app_id") or "",
+        )
+        try:
+            await self.deps.bindings.change(change)
+        except BackendError as error:
+            await self._audit_write("edit", key, user, error)
+            blocks = ui.write_failed(error, key, ref, interactive=False)
+        else:
+            await self._audit_write(
+                "edit", key, user, None, detail=f"openId={change.open_id} appId={change.app_id}"
+            )
+            blocks = ui.write_done(
+                f"The {key.source.label} binding of contact {code(key.cid)} now points to openId {code(change.open_id or '')}.",
+                key,
+                ref,
+                interactive=False,
+            )
+        await client.views_update(view_id=view["id"], view=ui.message_modal("Edit binding", blocks))
+
+    # ---- delete preview ----
+
+    async def preview_delete(self, key: BindingKey, here: Invocation) -> None:
+        try:
+            binding = await self.deps.bindings.get(key)
+        except BackendError as error:
+            blocks = notice(f":x: {error.sentence}", here.ref)
+        else:
+            blocks = (
+                ui.missing_binding(key, here.ref)
+                if binding is None
+                else ui.delete_preview(
+                    binding, fingerprint=binding_fingerprint([binding]), correlation_id=here.ref
+                )
+            )
+        await here.respond(
+            text=fallback_text("Delete preview"), blocks=blocks, replace_original=False
+        )
+
+    async def show_audit(self, limit: int, here: Invocation) -> None:
+        await show_audit(self.deps, FEATURE, limit, here.respond, here.ref)
+
+    async def _audit_write(
+        self, action: str, key: BindingKey, user: str, error: BackendError | None, detail: str = ""
+    ) -> None:
+        await audit(
+            self.deps,
+            user=user,
+            action=action,
+            feature=FEATURE,
+            target=f"{key.cid} {key.source.value}",
+            outcome="ok" if error is None else type(error).__name__,
+            detail=error.sentence if error else detail,
+        )
+
+
+def binding_fingerprint(bindings: list[Binding]) -> str:
+    return fingerprint([binding.model_dump(mode="json") for binding in bindings])
+
+
+def _read_add_form(values: dict[str, str | None]) -> tuple[NewBinding | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    cid_text = values.get("cid") or ""
+    if not cid_text.isdigit() or int(cid_text) <= 0:
+        errors["cid"] = "The contact id is a positive whole number, like 30851821."
+    source = AccountSource.parse(values.get("source") or "")
+    if source is None:
+        errors["source"] = "Choose DingTalk, WeChat, WeCom or Open platform."
+    if not values.get("open_id"):
+        errors["open_id"] = "Enter the openId of the third-party account."
+    if errors or source is None:
+        return None, errors
+    try:
+        return NewBinding(
+            cid=int(cid_text),
+            source=source,
+            open_id=values["open_id"] or "",
+            app_id=values.get("app_id") or "",
+        ), {}
+    except ValidationError:
+        return None, {"cid": "That contact id is not valid."}
+
+
+def _invocation(
+    body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: AsyncBoltContext
+) -> Invocation:
+    channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get(
+        "channel_id", ""
+    )
+    return Invocation(
+        body["user"]["id"],
+        channel,
+        body.get("trigger_id"),
+        respond,
+        client,
+        context["correlation_id"],
+    )
+
+
+def _target(parsed: BindingCommand) -> str:
+    match parsed:
+        case Lookup(query):
+            return query.command_text
+        case AddNow(binding):
+            return f"{binding.cid} {binding.source.value}"
+        case OpenEditModal(key) | PreviewDelete(key):
+            return f"{key.cid} {key.source.value}"
+    return ""
+
+
+def _first_line(blocks: list[Any]) -> str:
+    text = getattr(getattr(blocks[0], "text", None), "text", "") if blocks else ""
+    return str(text).split("\n")[0]
