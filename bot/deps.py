@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from bot.clients.bangwo8 import BearerAuth, BindingsClient
+from bot.clients.bangwo8 import BindingsClient
+from bot.clients.http import BearerAuth
 from bot.roles import Roles
 from bot.settings import Settings
 from bot.store import ApprovalStore

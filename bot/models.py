@@ -137,3 +137,113 @@ def fingerprint(records: list[dict[str, Any]]) -> str:
     """A short digest of records as shown, to notice whether they changed since."""
     canonical = json.dumps(records, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+# ---- UserCustomer relations ----------------------------------------------------------------
+
+
+class Relation(BaseModel):
+    """A user following a customer. UserCustomer sends ids as ints; strings are accepted too."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: int
+    customer_id: int
+    template: str | None = None
+    script: str | None = None
+    reference: str = ""
+    created: str = ""
+    is_available: int | None = None
+    boss_sync: int | None = None
+
+    @field_validator("reference", "created", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return _blank_if_none(value)
+
+    @property
+    def key(self) -> RelationKey:
+        return RelationKey(user_id=self.user_id, customer_id=self.customer_id)
+
+
+class RelationKey(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    user_id: int = Field(gt=0)
+    customer_id: int = Field(gt=0)
+
+
+class RelationPage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    page_index: int = 1
+    page_size: int = 20
+    total_pages: int = 0
+    total_records: int = 0
+    data: list[Relation] = Field(default_factory=list)
+
+
+class RelationField(StrEnum):
+    USER_ID = "user_id"
+    CUSTOMER_ID = "customer_id"
+    REFERENCE = "reference"
+    TEMPLATE = "template"
+    SCRIPT = "script"
+    IS_AVAILABLE = "is_available"
+    BOSS_SYNC = "boss_sync"
+
+
+class Operator(StrEnum):
+    EQ = "="
+    NE = "!="
+    GT = ">"
+    LT = "<"
+    GE = ">="
+    LE = "<="
+    LIKE = "like"
+
+
+class Condition(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    field: RelationField
+    op: Operator
+    value: str
+
+    def triple(self) -> list[str]:
+        return [self.field.value, self.op.value, self.value]
+
+
+class RelationQuery(BaseModel):
+    """`get_list` arguments: conditions, a creation-time range and a page."""
+
+    model_config = ConfigDict(frozen=True)
+
+    conditions: tuple[Condition, ...] = ()
+    start_time: str | None = None
+    end_time: str | None = None
+    page: int = Field(default=1, gt=0)
+    size: int = Field(default=20, gt=0)
+
+
+class NewRelation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    user_id: int = Field(gt=0)
+    customer_id: int = Field(gt=0)
+    secret: str = Field(min_length=1)
+    template: str | None = None
+    script: str | None = None
+    reference: str | None = None
+
+
+class RelationChange(BaseModel):
+    """An edit: fields left as None are not sent."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: int = Field(gt=0)
+    customer_id: int = Field(gt=0)
+    template: str | None = None
+    script: str | None = None
+    reference: str | None = None

@@ -27,15 +27,6 @@ NAME = "bangwo8"
 BindingsBySource = dict[AccountSource, list[Binding] | BackendError]
 
 
-class BearerAuth(httpx.Auth):
-    def __init__(self, token: str) -> None:
-        self._header = f"Bearer {token}"
-
-    def auth_flow(self, request: httpx.Request) -> Any:
-        request.headers["Authorization"] = self._header
-        yield request
-
-
 class BindingsClient:
     """Look up, add, change and delete bindings between a contact and third-party accounts."""
 
