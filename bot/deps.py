@@ -10,6 +10,7 @@ import httpx
 
 from bot.clients.bangwo8 import BindingsClient
 from bot.clients.http import BearerAuth
+from bot.clients.user_customer import Credentials, UserCustomerClient
 from bot.roles import Roles
 from bot.settings import Settings
 from bot.store import ApprovalStore
@@ -27,12 +28,14 @@ class Deps:
 
     settings: Settings
     bindings: BindingsClient
+    relations: UserCustomerClient
     store: ApprovalStore
     roles: Roles
     clock: Clock = field(default=utc_now)
 
     async def aclose(self) -> None:
         await self.bindings.aclose()
+        await self.relations.aclose()
         await self.store.close()
 
 
@@ -43,12 +46,32 @@ def bangwo8_auth(settings: Settings) -> httpx.Auth:
     return httpx.BasicAuth(settings.bangwo8_account or "", password)
 
 
+def user_customer_client(settings: Settings) -> UserCustomerClient:
+    if settings.user_customer_token is not None:
+        return UserCustomerClient(
+            settings.user_customer_base_url,
+            timeout=settings.http_timeout,
+            token=settings.user_customer_token.get_secret_value(),
+        )
+    password = settings.user_customer_password
+    return UserCustomerClient(
+        settings.user_customer_base_url,
+        timeout=settings.http_timeout,
+        credentials=Credentials(
+            username=settings.user_customer_username or "",
+            password=password.get_secret_value() if password else "",
+            system=settings.user_customer_system,
+        ),
+    )
+
+
 async def open_deps(settings: Settings, *, clock: Clock = utc_now) -> Deps:
     return Deps(
         settings=settings,
         bindings=BindingsClient(
             settings.bangwo8_base_url, bangwo8_auth(settings), settings.http_timeout
         ),
+        relations=user_customer_client(settings),
         store=await ApprovalStore.open(settings.database_url),
         roles=Roles(settings.viewers, settings.editors, settings.approvers),
         clock=clock,

@@ -235,7 +235,12 @@ async def test_error_http_status_is_configurable(
 async def test_post_adds_a_binding_listed_with_string_values(
     bangwo8: Bangwo8Emulator, bw: httpx.AsyncClient
 ) -> None:
-    doc_example = {"cId": "6862715", "openId": "564354327", "appId": "789", "account_source": "wechat"}
+    doc_example = {
+        "cId": "6862715",
+        "openId": "564354327",
+        "appId": "789",
+        "account_source": "wechat",
+    }
     response = await bw.post(PATH, json=doc_example)
     assert response.json() == {"data": True, "msg": "success"}
     (row,) = (await bw_get(bw, cId=6862715, account_source="wechat"))["data"]
@@ -478,7 +483,13 @@ async def test_condition_operators(
 
 @pytest.mark.parametrize(
     "condition",
-    [[["nope", "=", "1"]], [["user_id", "~", "1"]], [["user_id", "="]], "[[", [["user_id", ">", "x"]]],
+    [
+        [["nope", "=", "1"]],
+        [["user_id", "~", "1"]],
+        [["user_id", "="]],
+        "[[",
+        [["user_id", ">", "x"]],
+    ],
 )
 async def test_bad_conditions_fail_with_code_500(ucc: httpx.AsyncClient, condition: Any) -> None:
     body = await call(ucc, "get_list", condition=condition)
@@ -584,7 +595,7 @@ async def test_uc_error_http_status_is_configurable(
 # Faults
 
 
-def test_fault_plan_matching_and_times() -> None:
+async def test_fault_plan_matching_and_times() -> None:
     plan = FaultPlan()
     fault = plan.inject(status=503, times=2, method="post", path="/get_list", params={"a": "1"})
     assert plan.take("POST", "/api/user_customer/get", {"a": 1}) is None
