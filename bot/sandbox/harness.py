@@ -1,0 +1,117 @@
+"""The whole product on one machine: emulated Slack and backends around the real app, over HTTP.
+
+Tests, the demo and the benchmarks start it the same way, so all of them exercise the same
+signing, HTTP paths and Web API calls as production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.app import build_app
+from bot.deps import Deps, open_deps
+from bot.sandbox.bangwo8 import Bangwo8Emulator
+from bot.sandbox.http import serve_asgi
+from bot.sandbox.slack import SlackEmulator
+from bot.sandbox.user_customer import UserCustomerEmulator
+from bot.server import http_app
+from bot.settings import Settings
+
+AGENT = "U0AGENT"
+EDITOR = "U0EDITOR"
+APPROVER = "U0APPROVER"
+APPROVER2 = "U0APPROVER2"
+VIEWER = "U0VIEWER"
+APPROVAL_CHANNEL = "C0APPROVALS"
+
+
+class SettableClock:
+    """The app's clock, which tests move instead of sleeping."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Sandbox:
+    slack: SlackEmulator
+    bangwo8: Bangwo8Emulator
+    user_customer: UserCustomerEmulator
+    settings: Settings
+    deps: Deps
+    app: AsyncApp
+    app_base_url: str
+    clock: SettableClock
+
+
+def sandbox_settings(
+    *, slack: SlackEmulator, bangwo8_url: str, user_customer_url: str, database: Path, **overrides: Any
+) -> Settings:
+    values: dict[str, Any] = {
+        "slack_bot_token": slack.bot_token,
+        "slack_signing_secret": slack.signing_secret,
+        "slack_api_url": slack.api_url,
+        "bangwo8_base_url": bangwo8_url,
+        "bangwo8_account": "agent@example.com",
+        "bangwo8_password": "secret",
+        "user_customer_base_url": user_customer_url,
+        "user_customer_token": "uc-static-token",
+        "user_customer_secret": None,
+        "database_url": f"sqlite+aiosqlite:///{database}",
+        "approval_channel": APPROVAL_CHANNEL,
+        "editors": frozenset({AGENT, EDITOR}),
+        "approvers": frozenset({APPROVER, APPROVER2}),
+        "viewers": frozenset(),
+        "http_timeout": 2.0,
+    }
+    values.update(overrides)
+    # Settings read the environment too; the sandbox must not pick up an operator's .env.
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@asynccontextmanager
+async def running_sandbox(
+    database: Path,
+    *,
+    seed: bool = True,
+    extra_relations: int = 0,
+    clock: SettableClock | None = None,
+    **overrides: Any,
+) -> AsyncIterator[Sandbox]:
+    clock = clock or SettableClock()
+    slack = SlackEmulator()
+    bangwo8 = Bangwo8Emulator()
+    user_customer = UserCustomerEmulator()
+    if seed:
+        bangwo8.seed_sample()
+        user_customer.seed_sample(extra_rows=extra_relations)
+    async with AsyncExitStack() as stack:
+        slack.base_url = await stack.enter_async_context(serve_asgi(slack.app))
+        bangwo8_url = await stack.enter_async_context(serve_asgi(bangwo8.app))
+        user_customer_url = await stack.enter_async_context(serve_asgi(user_customer.app))
+        settings = sandbox_settings(
+            slack=slack,
+            bangwo8_url=bangwo8_url,
+            user_customer_url=user_customer_url,
+            database=database,
+            **overrides,
+        )
+        deps = await open_deps(settings, clock=clock)
+        stack.push_async_callback(deps.aclose)
+        app = build_app(settings, deps)
+        app_base_url = await stack.enter_async_context(serve_asgi(http_app(app, deps)))
+        slack.app_url = f"{app_base_url}/slack/events"
+        yield Sandbox(slack, bangwo8, user_customer, settings, deps, app, app_base_url, clock)
