@@ -247,3 +247,48 @@ class RelationChange(BaseModel):
     template: str | None = None
     script: str | None = None
     reference: str | None = None
+
+
+class RelationSelection(BaseModel):
+    """Relations picked for deletion, grouped by user: `998:1001,1002;999:1003` in button values."""
+
+    model_config = ConfigDict(frozen=True)
+
+    by_user: dict[int, tuple[int, ...]]
+
+    @classmethod
+    def of(cls, keys: list[RelationKey]) -> RelationSelection:
+        grouped: dict[int, list[int]] = {}
+        for key in keys:
+            customers = grouped.setdefault(key.user_id, [])
+            if key.customer_id not in customers:
+                customers.append(key.customer_id)
+        return cls(by_user={user: tuple(customers) for user, customers in grouped.items()})
+
+    @classmethod
+    def parse(cls, text: str) -> RelationSelection:
+        keys = []
+        for group in filter(None, text.split(";")):
+            user, _, customers = group.partition(":")
+            keys += [
+                RelationKey(user_id=int(user), customer_id=int(customer))
+                for customer in customers.split(",")
+                if customer
+            ]
+        if not keys:
+            raise ValueError("no relations selected")
+        return cls.of(keys)
+
+    def to_text(self) -> str:
+        return ";".join(
+            f"{user}:{','.join(str(c) for c in customers)}"
+            for user, customers in self.by_user.items()
+        )
+
+    @property
+    def keys(self) -> list[RelationKey]:
+        return [
+            RelationKey(user_id=user, customer_id=customer)
+            for user, customers in self.by_user.items()
+            for customer in customers
+        ]

@@ -58,7 +58,12 @@ class Sandbox:
 
 
 def sandbox_settings(
-    *, slack: SlackEmulator, bangwo8_url: str, user_customer_url: str, database: Path, **overrides: Any
+    *,
+    slack: SlackEmulator,
+    bangwo8_url: str,
+    user_customer_url: str,
+    database: Path,
+    **overrides: Any,
 ) -> Settings:
     values: dict[str, Any] = {
         "slack_bot_token": slack.bot_token,

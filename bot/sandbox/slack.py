@@ -136,7 +136,7 @@ class View:
 @dataclass
 class ResponsePost:
     url_id: str
-    body: Json
+    body: Json | str  # str when what was posted is not JSON
     at: float
 
 
@@ -165,7 +165,7 @@ class _ResponseUrl:
     posts: int = 0
 
 
-def sign(secret: str, body: bytes, timestamp: int) -> str:
+def signature(secret: str, body: bytes, timestamp: int) -> str:
     """Slack's v0 request signature of `body` sent at `timestamp`."""
     base = b"v0:" + str(timestamp).encode() + b":" + body
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
@@ -252,6 +252,17 @@ def _is_empty(entry: Json) -> bool:
     return all(v in (None, "", []) for v in picked)
 
 
+def _client_side_problem(block: Json, element: Json, entry: Json) -> str | None:
+    if _is_empty(entry):
+        return None if block.get("optional") else "required, but empty"
+    length = len(str(entry.get("value") or ""))
+    if length < int(element.get("min_length") or 0):
+        return f"{length} chars, min_length is {element['min_length']}"
+    if length > int(element.get("max_length") or 3000):
+        return f"{length} chars, max_length is {element.get('max_length', 3000)}"
+    return None
+
+
 def _decode_json_args(args: Json) -> Json:
     # Form-encoded calls carry blocks and views as JSON strings; Slack accepts that in JSON too.
     for key in _JSON_ARGS:
@@ -266,12 +277,16 @@ def _decode_json_args(args: Json) -> Json:
 async def _read_args(request: Request) -> Json:
     args: Json = dict(request.query_params)
     raw = await request.body()
-    if "json" in request.headers.get("content-type", ""):
-        body = json.loads(raw or b"{}")
-        args.update(body if isinstance(body, dict) else {})
-    else:
+    if "json" not in request.headers.get("content-type", ""):
         args.update(parse_qsl(raw.decode()))
-    return _decode_json_args(args)
+        return _decode_json_args(args)
+    try:
+        body = json.loads(raw or b"{}")
+    except json.JSONDecodeError as exc:
+        raise _SlackError("invalid_json", str(exc)) from exc
+    if not isinstance(body, dict):
+        raise _SlackError("invalid_json", "body is not a JSON object")
+    return _decode_json_args(args | body)
 
 
 def _ack_body(response: httpx.Response) -> Json | str | None:
@@ -307,7 +322,9 @@ class SlackEmulator:
         self.views: list[View] = []
         self.response_posts: list[ResponsePost] = []
         self.users: dict[str, Json] = {uid: self._person(uid, *n) for uid, n in _PEOPLE.items()}
-        self.channels: dict[str, Json] = {cid: {"id": cid, "name": n} for cid, n in _CHANNELS.items()}
+        self.channels: dict[str, Json] = {
+            cid: {"id": cid, "name": n} for cid, n in _CHANNELS.items()
+        }
         self._triggers: dict[str, _Trigger] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._ids = itertools.count(1)
@@ -387,9 +404,7 @@ class SlackEmulator:
 
         return await self.wait_for(nth, timeout)
 
-    async def wait_for_response_posts(
-        self, count: int, timeout: float = 5.0
-    ) -> list[ResponsePost]:
+    async def wait_for_response_posts(self, count: int, timeout: float = 5.0) -> list[ResponsePost]:
         await self.wait_for(lambda: len(self.response_posts) >= count, timeout)
         return self.response_posts
 
@@ -400,7 +415,7 @@ class SlackEmulator:
         stamp = int(time.time()) if timestamp is None else timestamp
         return {
             "X-Slack-Request-Timestamp": str(stamp),
-            "X-Slack-Signature": sign(self.signing_secret, body, stamp),
+            "X-Slack-Signature": signature(self.signing_secret, body, stamp),
         }
 
     async def send_raw(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
@@ -547,6 +562,8 @@ class SlackEmulator:
     async def close_view(self, view: View, *, user_id: str | None = None) -> Ack | None:
         """The person presses Close; Slack tells the app only when notify_on_close is set."""
         user = self._viewer(view, user_id)
+        if view.stack_position == 0:
+            raise SlackEmulatorError("the Home tab cannot be closed")
         cleared = bool(view.view.get("clear_on_close"))
         self._close(user, everything=cleared)
         if not view.view.get("notify_on_close"):
@@ -636,15 +653,16 @@ class SlackEmulator:
         if isinstance(body, str):
             self.violations.append(f"view_submission ack must be empty or JSON, got {body!r}")
             return
-        action = (body or {}).get("response_action")
+        body = body or {}
+        action = body.get("response_action")
         if action is None:
             self._close(view.user, everything=False)
         elif action == "clear":
             self._close(view.user, everything=True)
         elif action == "errors":
-            self._show_errors(view, (body or {}).get("errors"))
+            self._show_errors(view, body.get("errors"))
         elif action in ("update", "push"):
-            self._apply_view_action(view, str(action), (body or {}).get("view"))
+            self._apply_view_action(view, str(action), body.get("view"))
         else:
             self.violations.append(f"view_submission ack: unknown response_action {action!r}")
 
@@ -659,7 +677,7 @@ class SlackEmulator:
 
     def _apply_view_action(self, view: View, action: str, new: Any) -> None:
         try:
-            self._check_modal(f"response_action {action}", new)
+            self._check_view_arg(f"response_action {action}", new, "modal")
             if action == "push":
                 self._push(view.user, new)
             else:
@@ -745,20 +763,18 @@ class SlackEmulator:
     def _refuse_unsubmittable(self, view: View) -> None:
         # Slack's client checks these itself and never sends the submission.
         for block in view.view["blocks"]:
-            if block.get("type") != "input" or block.get("optional"):
+            if block.get("type") != "input":
                 continue
             element = block["element"]
             entry = view.state.get(str(block.get("block_id")), {}).get(element.get("action_id"))
-            if entry is None or _is_empty(entry):
-                raise SlackEmulatorError(f"required input {block.get('block_id')!r} is empty")
-            value = entry.get("value") or ""
-            if len(value) < int(element.get("min_length") or 0):
-                raise SlackEmulatorError(f"input {block.get('block_id')!r} is too short")
-            if len(value) > int(element.get("max_length") or 3000):
-                raise SlackEmulatorError(f"input {block.get('block_id')!r} is too long")
+            problem = _client_side_problem(block, element, entry or {})
+            if problem:
+                raise SlackEmulatorError(f"input {block.get('block_id')!r}: {problem}")
 
     def _stack(self, user: str) -> list[View]:
-        open_modals = [v for v in self.views if v.user == user and v.stack_position and not v.closed]
+        open_modals = [
+            v for v in self.views if v.user == user and v.stack_position and not v.closed
+        ]
         return sorted(open_modals, key=lambda v: v.stack_position)
 
     def _close(self, user: str, *, everything: bool) -> None:
@@ -770,11 +786,11 @@ class SlackEmulator:
 
     async def _api(self, request: Request) -> Response:
         method = request.path_params["method"]
-        args = await _read_args(request)
-        token = args.pop("token", None)
-        self.calls.append(ApiCall(method, args, self.clock()))
+        args: Json = {}
+        # Recorded after handling, so a test that sees the call also sees its effects.
         try:
-            self._authenticate(request, token)
+            args = await _read_args(request)
+            self._authenticate(request, args.pop("token", None))
             handler = self._methods.get(method)
             if handler is None:
                 raise _SlackError("unknown_method", "not emulated or not a Slack method")
@@ -783,6 +799,8 @@ class SlackEmulator:
             if exc.violation:
                 self.violations.append(f"{method}: {exc}")
             answer = {"ok": False, "error": exc.error, **exc.extra}
+        finally:
+            self.calls.append(ApiCall(method, args, self.clock()))
         return JSONResponse(answer)
 
     def _authenticate(self, request: Request, token: str | None) -> None:
@@ -863,7 +881,7 @@ class SlackEmulator:
 
     def _views_open(self, args: Json) -> Json:
         new = args.get("view")
-        self._check_modal("views.open", new)
+        self._check_view_arg("views.open", new, "modal")
         trigger = self._exchange(args.get("trigger_id"))
         self._refuse_duplicate_external_id(new)
         self._close(trigger.user, everything=True)
@@ -871,7 +889,7 @@ class SlackEmulator:
 
     def _views_push(self, args: Json) -> Json:
         new = args.get("view")
-        self._check_modal("views.push", new)
+        self._check_view_arg("views.push", new, "modal")
         trigger = self._exchange(args.get("trigger_id"))
         self._refuse_duplicate_external_id(new)
         return {"ok": True, "view": self._push(trigger.user, new).view}
@@ -879,9 +897,7 @@ class SlackEmulator:
     def _views_update(self, args: Json) -> Json:
         view = self._find_view(args.get("view_id"), args.get("external_id"))
         new = args.get("view")
-        problems = check_view(new) if isinstance(new, dict) else ["view: missing"]
-        if problems:
-            raise _SlackError("invalid_arguments", f"{problems}", errors=problems)
+        self._check_view_arg("views.update", new, view.view["type"])
         self._check_hash(view, args.get("hash"))
         self._replace(view, new)
         return {"ok": True, "view": view.view}
@@ -891,11 +907,7 @@ class SlackEmulator:
         if user not in self.users:
             raise _SlackError("user_not_found", repr(user))
         new = args.get("view")
-        problems = check_view(new) if isinstance(new, dict) else ["view: missing"]
-        if isinstance(new, dict) and new.get("type") != "home":
-            problems.append(f"views.publish takes a home view, got {new.get('type')!r}")
-        if problems:
-            raise _SlackError("invalid_arguments", f"{problems}", errors=problems)
+        self._check_view_arg("views.publish", new, "home")
         home = self.home_view(user)
         if home is None:
             return {"ok": True, "view": self._open(user, new, previous=None, home=True).view}
@@ -912,10 +924,10 @@ class SlackEmulator:
         if problems:
             raise _SlackError("invalid_blocks", f"{problems}", errors=problems)
 
-    def _check_modal(self, where: str, new: Any) -> None:
+    def _check_view_arg(self, where: str, new: Any, kind: str) -> None:
         problems = check_view(new) if isinstance(new, dict) else ["view: missing"]
-        if isinstance(new, dict) and new.get("type") != "modal":
-            problems.append(f"{where} takes a modal, got {new.get('type')!r}")
+        if isinstance(new, dict) and new.get("type") != kind:
+            problems.append(f"{where} takes a {kind} view, got {new.get('type')!r}")
         if problems:
             raise _SlackError("invalid_arguments", f"{problems}", errors=problems)
 
@@ -937,25 +949,32 @@ class SlackEmulator:
 
     def _refuse_duplicate_external_id(self, new: Json) -> None:
         external_id = new.get("external_id")
-        if external_id and any(v.view.get("external_id") == external_id for v in self.views):
+        taken = (v.view.get("external_id") for v in self.views if not v.closed)
+        if external_id and external_id in taken:
             raise _SlackError("duplicate_external_id", repr(external_id))
 
     def _find_view(self, view_id: Any, external_id: Any) -> View:
         if not view_id and not external_id:
             raise _SlackError("invalid_arguments", "view_id or external_id is required")
-        for view in self.views:
-            if view_id in (None, view.id) and external_id in (None, view.view.get("external_id")):
-                if view.closed:
-                    raise _SlackError("not_found", f"view {view.id} was closed")
+        matching = [
+            v
+            for v in self.views
+            if view_id in (None, v.id) and external_id in (None, v.view.get("external_id"))
+        ]
+        if not matching:
+            raise _SlackError("not_found", f"no view {view_id or external_id!r}")
+        # A closed view's external_id may be reused; the open one is meant.
+        for view in sorted(matching, key=lambda v: v.closed):
+            if not view.closed:
                 return view
-        raise _SlackError("not_found", f"no view {view_id or external_id!r}")
+        raise _SlackError("not_found", f"view {view_id or external_id!r} was closed")
 
     def _channel(self, given: Any) -> str:
         name = str(given or "")
         if name.startswith("#"):
             name = next((c for c, info in self.channels.items() if info["name"] == name[1:]), "")
-        elif name in self.users:
-            name = self._dm_channel(name)
+        elif name in self.users or "U" + name[1:] in self.users:
+            name = self._dm_channel("U" + name[1:])
         if name not in self.channels:
             raise _SlackError("channel_not_found", repr(given))
         return name
@@ -978,9 +997,9 @@ class SlackEmulator:
         url_id = request.path_params["url_id"]
         raw = await request.body()
         try:
-            body = json.loads(raw)
+            body: Json | str = json.loads(raw)
         except json.JSONDecodeError:
-            body = {"raw": raw.decode(errors="replace")}
+            body = raw.decode(errors="replace")
         self.response_posts.append(ResponsePost(url_id, body, self.clock()))
         try:
             self._respond(url_id, body)
@@ -989,7 +1008,7 @@ class SlackEmulator:
             return JSONResponse({"ok": False, "error": exc.error, **exc.extra}, exc.status)
         return JSONResponse({"ok": True})
 
-    def _respond(self, url_id: str, body: Any) -> None:
+    def _respond(self, url_id: str, body: Json | str) -> None:
         url = self._response_urls.get(url_id)
         if url is None:
             raise _SlackError("invalid_url", "not issued by Slack", status=404)
@@ -998,7 +1017,7 @@ class SlackEmulator:
         if url.posts >= RESPONSE_URL_USES:
             raise _SlackError("used_url", f"already posted {url.posts} times", status=404)
         url.posts += 1
-        if not isinstance(body, dict) or "raw" in body:
+        if not isinstance(body, dict):
             raise _SlackError("invalid_payload", "body is not a JSON object", status=400)
         if body.get("delete_original"):
             self._original(url).deleted = True
@@ -1034,7 +1053,12 @@ class SlackEmulator:
     # ---- state keeping ---------------------------------------------------------------------
 
     def _store(
-        self, channel: str, args: Json, *, user: str | None = None, response_url_id: str | None = None
+        self,
+        channel: str,
+        args: Json,
+        *,
+        user: str | None = None,
+        response_url_id: str | None = None,
     ) -> Message:
         message = Message(
             channel=channel,
