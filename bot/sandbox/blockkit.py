@@ -237,7 +237,7 @@ def _text_input_errors(where: str, element: Json) -> list[str]:
         errors.append(f"{where}.max_length: {max_length}, must be 1..3000")
     if min_length is not None and not 0 <= min_length <= 3000:
         errors.append(f"{where}.min_length: {min_length}, must be 0..3000")
-    if None not in (max_length, min_length) and min_length > max_length:
+    if max_length is not None and min_length is not None and min_length > max_length:
         errors.append(f"{where}: min_length {min_length} > max_length {max_length}")
     if isinstance(initial, str) and max_length is not None and len(initial) > max_length:
         errors.append(f"{where}.initial_value: {len(initial)} chars, max_length is {max_length}")

@@ -17,7 +17,7 @@ import json
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 from urllib.parse import parse_qsl, urlencode
@@ -267,10 +267,8 @@ def _decode_json_args(args: Json) -> Json:
     # Form-encoded calls carry blocks and views as JSON strings; Slack accepts that in JSON too.
     for key in _JSON_ARGS:
         if isinstance(args.get(key), str):
-            try:
+            with suppress(json.JSONDecodeError):
                 args[key] = json.loads(args[key])
-            except json.JSONDecodeError:
-                pass
     return args
 
 
@@ -642,7 +640,7 @@ class SlackEmulator:
         # A slash command's ack body, when there is one, is shown as the first response.
         if not body:
             return
-        reply = {"text": body} if isinstance(body, str) else body
+        reply: Json = {"text": body} if isinstance(body, str) else body
         problems = check_message(reply.get("text"), reply.get("blocks"))
         if problems:
             self.violations.append(f"ack for {command}: invalid_blocks: {problems}")
@@ -677,11 +675,11 @@ class SlackEmulator:
 
     def _apply_view_action(self, view: View, action: str, new: Any) -> None:
         try:
-            self._check_view_arg(f"response_action {action}", new, "modal")
+            checked = self._view_arg(f"response_action {action}", new, "modal")
             if action == "push":
-                self._push(view.user, new)
+                self._push(view.user, checked)
             else:
-                self._replace(view, new)
+                self._replace(view, checked)
         except _SlackError as exc:
             self.violations.append(f"view_submission ack: {exc}")
 
@@ -880,24 +878,21 @@ class SlackEmulator:
         return {"ok": True, "channel": {"id": self._dm_channel(wanted[0])}}
 
     def _views_open(self, args: Json) -> Json:
-        new = args.get("view")
-        self._check_view_arg("views.open", new, "modal")
+        new = self._view_arg("views.open", args.get("view"), "modal")
         trigger = self._exchange(args.get("trigger_id"))
         self._refuse_duplicate_external_id(new)
         self._close(trigger.user, everything=True)
         return {"ok": True, "view": self._open(trigger.user, new, previous=None).view}
 
     def _views_push(self, args: Json) -> Json:
-        new = args.get("view")
-        self._check_view_arg("views.push", new, "modal")
+        new = self._view_arg("views.push", args.get("view"), "modal")
         trigger = self._exchange(args.get("trigger_id"))
         self._refuse_duplicate_external_id(new)
         return {"ok": True, "view": self._push(trigger.user, new).view}
 
     def _views_update(self, args: Json) -> Json:
         view = self._find_view(args.get("view_id"), args.get("external_id"))
-        new = args.get("view")
-        self._check_view_arg("views.update", new, view.view["type"])
+        new = self._view_arg("views.update", args.get("view"), view.view["type"])
         self._check_hash(view, args.get("hash"))
         self._replace(view, new)
         return {"ok": True, "view": view.view}
@@ -906,8 +901,7 @@ class SlackEmulator:
         user = str(args.get("user_id"))
         if user not in self.users:
             raise _SlackError("user_not_found", repr(user))
-        new = args.get("view")
-        self._check_view_arg("views.publish", new, "home")
+        new = self._view_arg("views.publish", args.get("view"), "home")
         home = self.home_view(user)
         if home is None:
             return {"ok": True, "view": self._open(user, new, previous=None, home=True).view}
@@ -924,12 +918,15 @@ class SlackEmulator:
         if problems:
             raise _SlackError("invalid_blocks", f"{problems}", errors=problems)
 
-    def _check_view_arg(self, where: str, new: Any, kind: str) -> None:
-        problems = check_view(new) if isinstance(new, dict) else ["view: missing"]
-        if isinstance(new, dict) and new.get("type") != kind:
+    def _view_arg(self, where: str, new: Any, kind: str) -> Json:
+        if not isinstance(new, dict):
+            raise _SlackError("invalid_arguments", f"{where}: view is missing")
+        problems = check_view(new)
+        if new.get("type") != kind:
             problems.append(f"{where} takes a {kind} view, got {new.get('type')!r}")
         if problems:
             raise _SlackError("invalid_arguments", f"{problems}", errors=problems)
+        return new
 
     def _exchange(self, trigger_id: Any) -> _Trigger:
         trigger = self._triggers.get(str(trigger_id))

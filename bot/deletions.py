@@ -1,0 +1,150 @@
+"""Deletes as data: what to delete, what exists now, and running it. No Slack here.
+
+An approval request stores a deletion's `operation` and the records seen when it was filed;
+just before it runs, the records are fetched again, so an approver approves exactly what ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from bot.clients.bangwo8 import BindingsClient
+from bot.clients.errors import BackendError
+from bot.clients.user_customer import UserCustomerClient
+from bot.models import (
+    AccountSource,
+    BindingKey,
+    RelationKey,
+    RelationSelection,
+)
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BindingDeletion:
+    key: BindingKey
+
+    kind = "binding"
+
+    @property
+    def count(self) -> int:
+        return 1
+
+    @property
+    def summary(self) -> str:
+        return f"the {self.key.source.label} binding of contact {self.key.cid}"
+
+
+@dataclass(frozen=True)
+class RelationDeletion:
+    selection: RelationSelection
+
+    kind = "user_customer"
+
+    @property
+    def count(self) -> int:
+        return len(self.selection.keys)
+
+    @property
+    def summary(self) -> str:
+        users = len(self.selection.by_user)
+        noun = "relation" if self.count == 1 else "relations"
+        whose = f"user {next(iter(self.selection.by_user))}" if users == 1 else f"{users} users"
+        return f"{self.count} {noun} of {whose}"
+
+
+Deletion = BindingDeletion | RelationDeletion
+
+
+def operation_of(deletion: Deletion) -> dict[str, Any]:
+    if isinstance(deletion, BindingDeletion):
+        return {"kind": deletion.kind, "cid": deletion.key.cid, "source": deletion.key.source.value}
+    return {"kind": deletion.kind, "selection": deletion.selection.to_text()}
+
+
+def deletion_from(operation: dict[str, Any]) -> Deletion:
+    if operation["kind"] == BindingDeletion.kind:
+        return BindingDeletion(
+            BindingKey(cid=operation["cid"], source=AccountSource(operation["source"]))
+        )
+    return RelationDeletion(RelationSelection.parse(operation["selection"]))
+
+
+def record_key(record: Record) -> str:
+    """How a person names a record in a change report."""
+    if "open_id" in record:
+        return f"contact {record['cid']} {record['source']}"
+    return f"customer {record['customer_id']} of user {record['user_id']}"
+
+
+@dataclass(frozen=True)
+class Backends:
+    bindings: BindingsClient
+    relations: UserCustomerClient
+
+
+async def current_records(deletion: Deletion, backends: Backends) -> list[Record]:
+    """What the deletion would remove now, freshly fetched, in a stable order."""
+    if isinstance(deletion, BindingDeletion):
+        binding = await backends.bindings.get(deletion.key)
+        return [] if binding is None else [binding.model_dump(mode="json")]
+    found = await backends.relations.find_many(deletion.selection.keys)
+    return [row.model_dump(mode="json") for row in found.values() if row is not None]
+
+
+def describe_changes(before: list[Record], after: list[Record]) -> list[str]:
+    """Plain sentences for what differs between two snapshots (empty when they match)."""
+    old = {record_key(r): r for r in before}
+    new = {record_key(r): r for r in after}
+    changes = [f"{key} is gone" for key in old if key not in new]
+    changes += [f"{key} appeared" for key in new if key not in old]
+    for key in old.keys() & new.keys():
+        fields = sorted(name for name in old[key] if old[key].get(name) != new[key].get(name))
+        if fields:
+            changes.append(f"{key}: {', '.join(fields)} changed")
+    return sorted(changes)
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    record: str
+    deleted: bool
+    sentence: str
+
+
+async def execute(deletion: Deletion, backends: Backends) -> list[RecordOutcome]:
+    """Run the deletion once; each record's outcome is reported, failures included."""
+    if isinstance(deletion, BindingDeletion):
+        label = f"contact {deletion.key.cid} {deletion.key.source.value}"
+        return [await _attempt(label, backends.bindings.delete(deletion.key))]
+    groups = await asyncio.gather(
+        *(
+            _delete_relations(backends.relations, user, customers)
+            for user, customers in deletion.selection.by_user.items()
+        )
+    )
+    return [outcome for group in groups for outcome in group]
+
+
+async def _delete_relations(
+    client: UserCustomerClient, user_id: int, customers: tuple[int, ...]
+) -> list[RecordOutcome]:
+    labels = [f"customer {customer} of user {user_id}" for customer in customers]
+    if len(customers) == 1:
+        call = client.delete(RelationKey(user_id=user_id, customer_id=customers[0]))
+    else:
+        call = client.multi_delete(user_id, customers)
+    outcome = await _attempt(labels[0], call)
+    # multi_delete answers once for all of a user's customers.
+    return [RecordOutcome(label, outcome.deleted, outcome.sentence) for label in labels]
+
+
+async def _attempt(label: str, call: Any) -> RecordOutcome:
+    try:
+        await call
+    except BackendError as error:
+        return RecordOutcome(label, False, error.sentence)
+    return RecordOutcome(label, True, "deleted")
