@@ -148,3 +148,16 @@ async def _attempt(label: str, call: Any) -> RecordOutcome:
     except BackendError as error:
         return RecordOutcome(label, False, error.sentence)
     return RecordOutcome(label, True, "deleted")
+
+
+def restricted_to(deletion: Deletion, records: list[Record]) -> Deletion:
+    """The deletion of just the records that exist: ids found missing in the preview are skipped."""
+    if isinstance(deletion, BindingDeletion):
+        return deletion
+    keys = [RelationKey(user_id=r["user_id"], customer_id=r["customer_id"]) for r in records]
+    return RelationDeletion(RelationSelection.of(keys))
+
+
+def feature_of(kind: str) -> str:
+    """The audit feature (and slash command) a deletion kind belongs to."""
+    return "binding" if kind == BindingDeletion.kind else "uc"

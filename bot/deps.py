@@ -11,6 +11,7 @@ import httpx
 from bot.clients.bangwo8 import BindingsClient
 from bot.clients.http import BearerAuth
 from bot.clients.user_customer import Credentials, UserCustomerClient
+from bot.deletions import Backends
 from bot.roles import Roles
 from bot.settings import Settings
 from bot.store import ApprovalStore
@@ -32,6 +33,10 @@ class Deps:
     store: ApprovalStore
     roles: Roles
     clock: Clock = field(default=utc_now)
+
+    @property
+    def backends(self) -> Backends:
+        return Backends(self.bindings, self.relations)
 
     async def aclose(self) -> None:
         await self.bindings.aclose()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
+from handlers.approvals import ApprovalHandlers
 from handlers.bindings import BindingHandlers
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     BindingHandlers(deps).register(app)
+    ApprovalHandlers(deps).register(app)

@@ -14,9 +14,10 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import bindings as ui
-from bot.blocks.common import code, fallback_text, notice
+from bot.blocks.common import code, escape, fallback_text, mrkdwn_text, notice
 from bot.blocks.help import BINDING_EXAMPLES, BINDING_GRAMMAR, help_blocks
 from bot.clients.errors import BackendError
+from bot.deletions import BindingDeletion, current_records
 from bot.deps import Deps
 from bot.models import (
     AccountSource,
@@ -364,7 +365,7 @@ class BindingHandlers:
     async def add_now(self, binding: NewBinding, here: Invocation) -> None:
         blocks = await self._add(binding, here.user, here.ref)
         await here.respond(
-            text=fallback_text(_first_line(blocks)), blocks=blocks, replace_original=False
+            text=mrkdwn_text(_first_line(blocks)), blocks=blocks, replace_original=False
         )
 
     async def _add(
@@ -435,7 +436,9 @@ class BindingHandlers:
         try:
             binding = await self.deps.bindings.get(key)
         except BackendError as error:
-            view = ui.message_modal("Edit binding", notice(f":x: {error.sentence}", here.ref))
+            view = ui.message_modal(
+                "Edit binding", notice(f":x: {escape(error.sentence)}", here.ref)
+            )
         else:
             if binding is None:
                 view = ui.message_modal("Edit binding", ui.missing_binding(key, here.ref))
@@ -512,16 +515,18 @@ class BindingHandlers:
 
     async def preview_delete(self, key: BindingKey, here: Invocation) -> None:
         try:
-            binding = await self.deps.bindings.get(key)
+            records = await current_records(BindingDeletion(key), self.deps.backends)
         except BackendError as error:
-            blocks = notice(f":x: {error.sentence}", here.ref)
+            blocks = notice(f":x: {escape(error.sentence)}", here.ref)
         else:
             blocks = (
-                ui.missing_binding(key, here.ref)
-                if binding is None
-                else ui.delete_preview(
-                    binding, fingerprint=binding_fingerprint([binding]), correlation_id=here.ref
+                ui.delete_preview(
+                    Binding.model_validate(records[0]),
+                    fingerprint=fingerprint(records),
+                    correlation_id=here.ref,
                 )
+                if records
+                else ui.missing_binding(key, here.ref)
             )
         await here.respond(
             text=fallback_text("Delete preview"), blocks=blocks, replace_original=False
@@ -542,10 +547,6 @@ class BindingHandlers:
             outcome="ok" if error is None else type(error).__name__,
             detail=error.sentence if error else detail,
         )
-
-
-def binding_fingerprint(bindings: list[Binding]) -> str:
-    return fingerprint([binding.model_dump(mode="json") for binding in bindings])
 
 
 def _read_add_form(values: dict[str, str | None]) -> tuple[NewBinding | None, dict[str, str]]:

@@ -11,7 +11,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.blocks.approvals import audit_blocks
-from bot.blocks.common import code, fallback_text, notice
+from bot.blocks.common import code, fallback_text, mrkdwn_text, notice
 from bot.deps import Deps
 from bot.roles import Role, refusal
 
@@ -105,9 +105,9 @@ async def refuse(
     sentence = refusal(role, what)
     blocks = notice(f":no_entry: {sentence}", ref)
     if ack is not None:
-        await ack(text=fallback_text(sentence), blocks=blocks)
+        await ack(text=mrkdwn_text(sentence), blocks=blocks)
     elif respond is not None:
-        await respond(text=fallback_text(sentence), blocks=blocks, replace_original=False)
+        await respond(text=mrkdwn_text(sentence), blocks=blocks, replace_original=False)
     log.info("refused", extra={"user": user, "feature": feature, "action": action, "role": role})
     await audit(
         deps,

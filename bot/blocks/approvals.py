@@ -2,26 +2,201 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block
+from datetime import datetime
+from typing import Any
 
-from bot.blocks.common import MAX_MESSAGE_BLOCKS, code, context, escape, footer, section
-from bot.store import AuditEntry
+from slack_sdk.models.blocks import Block, DividerBlock, PlainTextObject
+from slack_sdk.models.views import View
+
+from bot.blocks.bindings import binding_card
+from bot.blocks.common import (
+    MAX_MESSAGE_BLOCKS,
+    actions,
+    button,
+    code,
+    confirm_dialog,
+    context,
+    escape,
+    footer,
+    quoted,
+    section,
+    text_input,
+)
+from bot.deletions import RecordOutcome
+from bot.models import Binding, Relation
+from bot.store import ApprovalRequest, ApprovalStatus, AuditEntry
+
+APPROVE_ACTION = "approval_approve"
+REJECT_ACTION = "approval_reject"
+CANCEL_ACTION = "approval_cancel"
+REJECT_CALLBACK = "approval_reject_reason"
+
+# A card lists this many records in full; a larger request shows these and a count.
+SHOWN_RECORDS = 10
+
+
+def when(moment: datetime) -> str:
+    """A time every reader sees in their own time zone (Slack's date token), UTC as fallback."""
+    fallback = f"{moment:%Y-%m-%d %H:%M} UTC"
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def relation_line(record: dict[str, Any]) -> str:
+    relation = Relation.model_validate(record)
+    return (
+        f"user {code(relation.user_id)} → customer {code(relation.customer_id)}"
+        f" · ref {quoted(relation.reference, 80)} · created {escape(relation.created or '?')}"
+    )
+
+
+def _records(request: ApprovalRequest) -> list[Block]:
+    shown = request.snapshot[:SHOWN_RECORDS]
+    more = len(request.snapshot) - len(shown)
+    if request.kind == "binding":
+        blocks = [binding_card(Binding.model_validate(r), interactive=False) for r in shown]
+    else:
+        blocks = [section("\n".join(relation_line(r) for r in shown))]
+    if more > 0:
+        blocks.append(context(f"…and {more} more ({len(request.snapshot)} in all)."))
+    return blocks
+
+
+_STATUS_LINE = {
+    ApprovalStatus.PENDING: ":hourglass_flowing_sand: Waiting for an approver",
+    ApprovalStatus.APPROVED: ":gear: Approved, not executed yet",
+    ApprovalStatus.EXECUTED: ":white_check_mark: Approved and executed",
+    ApprovalStatus.FAILED: ":x: Approved, but the delete failed",
+    ApprovalStatus.REJECTED: ":no_entry_sign: Rejected",
+    ApprovalStatus.CANCELLED: ":leftwards_arrow_with_hook: Cancelled by the requester",
+    ApprovalStatus.EXPIRED: ":alarm_clock: Expired, nothing was deleted",
+    ApprovalStatus.STALE: ":warning: Not run: the records changed after the request was filed",
+}
+
+
+def approval_card(request: ApprovalRequest) -> list[Block]:
+    """The card in the approval channel; it is redrawn in place after every transition."""
+    blocks: list[Block] = [
+        section(
+            f":lock: *Delete request #{request.id}* from <@{escape(request.requester)}>\n"
+            f"Would delete *{escape(request.summary)}*:"
+        ),
+        *_records(request),
+        DividerBlock(),
+        section(_status(request)),
+    ]
+    if request.status is ApprovalStatus.PENDING:
+        blocks.append(_decision_buttons(request))
+    blocks += _outcome(request)
+    blocks.append(
+        context(
+            f"Filed {when(request.created_at)} in <#{escape(request.channel_id)}>"
+            f" · expires {when(request.expires_at)}"
+        )
+    )
+    return blocks[:MAX_MESSAGE_BLOCKS]
+
+
+def _status(request: ApprovalRequest) -> str:
+    line = f"*{_STATUS_LINE[request.status]}*"
+    if request.decided_by and request.decided_at:
+        line += f" · by <@{escape(request.decided_by)}> {when(request.decided_at)}"
+    if request.reason:
+        line += f"\nReason: {quoted(request.reason, 500)}"
+    return line
+
+
+def _decision_buttons(request: ApprovalRequest) -> Block:
+    value = str(request.id)
+    dialog = confirm_dialog(
+        f"Approve request #{request.id}?",
+        f"This deletes {escape(request.summary)} now. It cannot be undone.",
+        confirm="Approve and delete",
+    )
+    return actions(
+        button("Approve", APPROVE_ACTION, value, style="primary", confirm=dialog),
+        button("Reject", REJECT_ACTION, value, style="danger"),
+    )
+
+
+def _outcome(request: ApprovalRequest) -> list[Block]:
+    result = request.result or {}
+    if request.status is ApprovalStatus.STALE:
+        changes = result.get("changes", [])
+        listed = "\n".join(f"• {escape(change)}" for change in changes[:SHOWN_RECORDS])
+        return [
+            section(f"What changed:\n{listed}\n<@{escape(request.requester)}> may file it again.")
+        ]
+    if result.get("error"):
+        return [section(f":x: {escape(result['error'])}")]
+    outcomes = [RecordOutcome(**o) for o in result.get("outcomes", [])]
+    if not outcomes:
+        return []
+    lines = [
+        f"{':white_check_mark:' if o.deleted else ':x:'} {escape(o.record)}: {escape(o.sentence)}"
+        for o in outcomes[:SHOWN_RECORDS]
+    ]
+    if len(outcomes) > SHOWN_RECORDS:
+        failed = sum(not o.deleted for o in outcomes)
+        lines.append(f"…{len(outcomes)} in all, {failed} failed.")
+    return [section("\n".join(lines))]
+
+
+def filed_notice(request: ApprovalRequest, channel: str, correlation_id: str) -> list[Block]:
+    """What the requester sees once the request is filed, with the way to withdraw it."""
+    return [
+        section(
+            f":inbox_tray: Request #{request.id} filed: {escape(request.summary)} will be deleted "
+            f"once an approver approves it in <#{escape(channel)}>. It expires {when(request.expires_at)}.",
+            accessory=button("Cancel request", CANCEL_ACTION, str(request.id)),
+        ),
+        footer(correlation_id),
+    ]
+
+
+def requester_update(request: ApprovalRequest) -> str:
+    """The DM to the requester after a decision (mrkdwn)."""
+    status = _STATUS_LINE[request.status]
+    text = f"Your delete request #{request.id} ({escape(request.summary)}): {status}"
+    if request.decided_by:
+        text += f" by <@{escape(request.decided_by)}>"
+    if request.reason:
+        text += f". Reason: {quoted(request.reason, 500)}"
+    failed = [o for o in (request.result or {}).get("outcomes", []) if not o["deleted"]]
+    if failed:
+        text += f". {len(failed)} record(s) could not be deleted; see the card."
+    if request.status is ApprovalStatus.STALE:
+        text += ". The records changed after you filed it: check them and file it again."
+    return text
+
+
+def reject_modal(request_id: int) -> View:
+    return View(
+        type="modal",
+        callback_id=REJECT_CALLBACK,
+        private_metadata=str(request_id),
+        title=PlainTextObject(text="Reject request"),
+        submit=PlainTextObject(text="Reject"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            section(f"Reject delete request #{request_id}. Nothing will be deleted."),
+            text_input("reason", "Reason (the requester sees it)", multiline=True, max_length=500),
+        ],
+    )
 
 
 def audit_blocks(feature: str, entries: list[AuditEntry], correlation_id: str) -> list[Block]:
     if not entries:
-        return [section(f"No audit entries for `{feature}` yet."), footer(correlation_id)]
+        return [section(f"No audit entries for `/{feature}` yet."), footer(correlation_id)]
     lines = [
         f"{entry.at:%Y-%m-%d %H:%M} UTC · <@{escape(entry.actor)}> · *{escape(entry.action)}* "
         f"{code(entry.target)} → {escape(entry.outcome)}"
-        + (f" · {escape(entry.detail)}" if entry.detail else "")
+        + (f" · {quoted(entry.detail, 200)}" if entry.detail else "")
         for entry in entries
     ]
     blocks: list[Block] = [section(f"*Audit log of `/{feature}`*, newest first")]
-    # Several entries per section keeps a long log within the message's block budget.
-    chunk = max(1, -(-len(lines) // (MAX_MESSAGE_BLOCKS - 3)))
-    chunk = max(chunk, 5)
-    for start in range(0, len(lines), chunk):
-        blocks.append(context("\n".join(lines[start : start + chunk])))
+    # Several entries per section keep a long log within the message's block budget.
+    per_block = max(5, -(-len(lines) // (MAX_MESSAGE_BLOCKS - 3)))
+    for start in range(0, len(lines), per_block):
+        blocks.append(section("\n".join(lines[start : start + per_block])))
     blocks.append(footer(correlation_id, f"{len(entries)} entries"))
     return blocks

@@ -8,7 +8,6 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
-    PlainTextInputElement,
     PlainTextObject,
     StaticSelectElement,
 )
@@ -30,6 +29,7 @@ from bot.blocks.common import (
     quoted,
     section,
     share_button,
+    text_input,
 )
 from bot.clients.bangwo8 import BindingsBySource
 from bot.clients.errors import (
@@ -232,29 +232,6 @@ _SOURCE_OPTIONS = [
 ]
 
 
-def _text_input(
-    block_id: str,
-    label: str,
-    *,
-    initial: str | None = None,
-    optional: bool = False,
-    placeholder: str | None = None,
-    hint: str | None = None,
-) -> InputBlock:
-    return InputBlock(
-        block_id=block_id,
-        label=PlainTextObject(text=label),
-        optional=optional,
-        hint=PlainTextObject(text=hint) if hint else None,
-        element=PlainTextInputElement(
-            action_id="value",
-            initial_value=plain(initial, 3000) if initial else None,
-            placeholder=PlainTextObject(text=placeholder) if placeholder else None,
-            max_length=3000,
-        ),
-    )
-
-
 def _source_select(initial: AccountSource | None) -> InputBlock:
     initial_option = next(
         (o for o in _SOURCE_OPTIONS if initial and o.value == initial.value), None
@@ -280,12 +257,10 @@ def add_modal(*, private_metadata: str) -> View:
         close=PlainTextObject(text="Cancel"),
         private_metadata=private_metadata,
         blocks=[
-            _text_input("cid", "Contact id (cId)", placeholder="30851821"),
+            text_input("cid", "Contact id (cId)", placeholder="30851821"),
             _source_select(None),
-            _text_input("open_id", "openId", placeholder="the third-party user id"),
-            _text_input(
-                "app_id", "appId", optional=True, hint="WeChat official account id, if any"
-            ),
+            text_input("open_id", "openId", placeholder="the third-party user id"),
+            text_input("app_id", "appId", optional=True, hint="WeChat official account id, if any"),
         ],
     )
 
@@ -300,8 +275,8 @@ def edit_modal(binding: Binding, *, private_metadata: str) -> View:
         private_metadata=private_metadata,
         blocks=[
             section(f"{source_name(binding.source)} binding of contact {code(binding.cid)}"),
-            _text_input("open_id", "openId", initial=binding.open_id),
-            _text_input("app_id", "appId", initial=binding.app_id, optional=True),
+            text_input("open_id", "openId", initial=binding.open_id),
+            text_input("app_id", "appId", initial=binding.app_id, optional=True),
             context(f"Remark: {quoted(binding.remark)}"),
         ],
     )

@@ -14,9 +14,11 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
     ContextBlock,
+    InputBlock,
     MarkdownTextObject,
     Option,
     OverflowMenuElement,
+    PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
 )
@@ -162,6 +164,38 @@ def notice(text: str, correlation_id: str) -> list[Block]:
     return [section(text), footer(correlation_id)]
 
 
+def mrkdwn_text(mrkdwn: str) -> str:
+    """The top-level `text` for a sentence already built as safe mrkdwn (parts escaped)."""
+    return cut(mrkdwn, FALLBACK_TEXT_LIMIT)
+
+
 def fallback_text(text: str) -> str:
     """The top-level `text` of a message: notifications show it, and Slack parses it too."""
     return cut(escape(text), FALLBACK_TEXT_LIMIT)
+
+
+def text_input(
+    block_id: str,
+    label: str,
+    *,
+    initial: str | None = None,
+    optional: bool = False,
+    placeholder: str | None = None,
+    hint: str | None = None,
+    multiline: bool = False,
+    max_length: int = 3000,
+) -> InputBlock:
+    """A modal text field; its value comes back under `block_id` / action `value`."""
+    return InputBlock(
+        block_id=block_id,
+        label=PlainTextObject(text=plain(label, 2000)),
+        optional=optional,
+        hint=PlainTextObject(text=plain(hint, 2000)) if hint else None,
+        element=PlainTextInputElement(
+            action_id="value",
+            initial_value=plain(initial, max_length) if initial else None,
+            placeholder=PlainTextObject(text=plain(placeholder, 150)) if placeholder else None,
+            multiline=multiline,
+            max_length=max_length,
+        ),
+    )

@@ -88,6 +88,8 @@ def check_view(view: Json) -> list[str]:
     blocks = view.get("blocks")
     if not isinstance(blocks, list):
         return [*errors, "view: blocks must be a list"]
+    if not blocks:
+        errors.append("view: needs at least one block")
     if kind == "modal":
         errors += _modal_errors(view, blocks)
     return errors + check_blocks(blocks, surface=kind)
@@ -136,9 +138,11 @@ def _sdk_block_errors(where: str, block: Json) -> list[str]:
 
 
 def _sdk_view_errors(view: Json) -> list[str]:
-    # Blocks are left out: check_blocks reports them one by one instead of only the first.
     try:
-        View(**{k: v for k, v in view.items() if k != "blocks"}).to_dict()
+        parsed = View(**view)
+        # check_blocks reports every bad block; the model would raise on the first only.
+        parsed.blocks = None
+        parsed.to_dict()
     except _SDK_ERRORS as exc:
         return [f"view: {exc}"]
     return []

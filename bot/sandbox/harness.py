@@ -84,7 +84,7 @@ def sandbox_settings(
     }
     values.update(overrides)
     # Settings read the environment too; the sandbox must not pick up an operator's .env.
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @asynccontextmanager

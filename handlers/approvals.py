@@ -1,0 +1,412 @@
+"""Deletes need a second person: filing, approving, rejecting and cancelling requests.
+
+Every transition is one conditional update in the store, so two approvers clicking at once,
+or one clicking twice, run a delete exactly once; the card is redrawn from the stored request.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks import approvals as ui
+from bot.blocks.bindings import DELETE_ACTION as BINDING_DELETE_ACTION
+from bot.blocks.common import escape, fallback_text, notice, section
+from bot.clients.errors import BackendError
+from bot.deletions import (
+    BindingDeletion,
+    Deletion,
+    RelationDeletion,
+    current_records,
+    deletion_from,
+    describe_changes,
+    execute,
+    feature_of,
+    operation_of,
+    restricted_to,
+)
+from bot.deps import Deps
+from bot.models import AccountSource, BindingKey, RelationSelection, fingerprint
+from bot.roles import Role
+from bot.store import ApprovalRequest, ApprovalStatus
+from handlers.common import audit, refuse, view_values
+
+log = logging.getLogger("handlers.approvals")
+
+RELATIONS_DELETE_ACTION = "uc_delete"
+
+
+class ApprovalHandlers:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def register(self, app: AsyncApp) -> None:
+        app.action(BINDING_DELETE_ACTION)(self.on_binding_delete)
+        app.action(RELATIONS_DELETE_ACTION)(self.on_relations_delete)
+        app.action(ui.APPROVE_ACTION)(self.on_approve)
+        app.action(ui.REJECT_ACTION)(self.on_reject)
+        app.view(ui.REJECT_CALLBACK)(self.on_reject_reason)
+        app.action(ui.CANCEL_ACTION)(self.on_cancel)
+
+    # ---- filing ----
+
+    async def on_binding_delete(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        cid, source, seen = action["value"].split()
+        deletion = BindingDeletion(BindingKey(cid=int(cid), source=AccountSource(source)))
+        await self.file(deletion, seen, body, respond, client, context["correlation_id"])
+
+    async def on_relations_delete(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        selection, seen = action["value"].rsplit(" ", 1)
+        deletion = RelationDeletion(RelationSelection.parse(selection))
+        await self.file(deletion, seen, body, respond, client, context["correlation_id"])
+
+    async def file(
+        self,
+        deletion: Deletion,
+        seen: str,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        ref: str,
+    ) -> None:
+        """File what the preview showed, if it is still exactly that, and post the card."""
+        user = body["user"]["id"]
+        feature = feature_of(deletion.kind)
+        if not self.deps.roles.allows(user, Role.EDITOR):
+            await refuse(
+                self.deps,
+                user=user,
+                role=Role.EDITOR,
+                what="request deletes",
+                feature=feature,
+                action="request delete",
+                target=deletion.summary,
+                ref=ref,
+                respond=respond,
+            )
+            return
+        try:
+            records = await current_records(deletion, self.deps.backends)
+        except BackendError as error:
+            await _tell(respond, f":x: {escape(error.sentence)} Nothing was filed.", ref)
+            return
+        if not records or fingerprint(records) != seen:
+            await _tell(
+                respond,
+                ":warning: What would be deleted changed since the preview, so nothing was filed. "
+                "Run the delete command again to see it as it is now.",
+                ref,
+                replace=True,
+            )
+            return
+        deletion = restricted_to(deletion, records)
+        channel = _channel_of(body)
+        request = await self.deps.store.file(
+            kind=deletion.kind,
+            requester=user,
+            channel_id=channel,
+            operation=operation_of(deletion),
+            snapshot=records,
+            summary=deletion.summary,
+            now=self.deps.clock(),
+            ttl=self.deps.settings.approval_ttl,
+        )
+        card_channel = self.deps.settings.approval_channel or channel
+        posted = await client.chat_postMessage(
+            channel=card_channel,
+            text=fallback_text(f"Delete request #{request.id}: {request.summary}"),
+            blocks=ui.approval_card(request),
+        )
+        await self.deps.store.attach_message(request.id, posted["channel"], posted["ts"])
+        await respond(
+            text=fallback_text(f"Request #{request.id} filed"),
+            blocks=ui.filed_notice(request, card_channel, ref),
+            replace_original=True,
+        )
+        await self._audit(request, user, "request delete", f"filed #{request.id}")
+
+    # ---- deciding ----
+
+    async def on_approve(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        user, ref = body["user"]["id"], context["correlation_id"]
+        request = await self._request(int(action["value"]), respond, ref)
+        if request is None or not await self._may_decide(request, user, respond, ref):
+            return
+        decision = await self.deps.store.decide(
+            request.id, to=ApprovalStatus.APPROVED, actor=user, now=self.deps.clock()
+        )
+        if not decision.won:
+            await self._lost(decision.request, user, "approve", respond, client, ref)
+            return
+        await self._redraw(client, decision.request)
+        await self._audit(decision.request, user, "approve", "approved")
+        await self.run_approved(decision.request, client)
+
+    async def run_approved(self, request: ApprovalRequest, client: AsyncWebClient) -> None:
+        """Check the records are still what the approver saw, then delete them once."""
+        deletion = deletion_from(request.operation)
+        backends = self.deps.backends
+        try:
+            records = await current_records(deletion, backends)
+        except BackendError as error:
+            status = ApprovalStatus.FAILED
+            result: dict[str, Any] = {"error": f"Nothing was deleted: {error.sentence}"}
+        else:
+            changes = describe_changes(request.snapshot, records)
+            if changes:
+                status, result = ApprovalStatus.STALE, {"changes": changes}
+            else:
+                outcomes = await execute(deletion, backends)
+                failed = any(not outcome.deleted for outcome in outcomes)
+                status = ApprovalStatus.FAILED if failed else ApprovalStatus.EXECUTED
+                result = {"outcomes": [asdict(outcome) for outcome in outcomes]}
+        await self.deps.store.finish(request.id, to=status, result=result, now=self.deps.clock())
+        finished = await self.deps.store.get(request.id)
+        assert finished is not None
+        log.info("approval finished", extra={"request": request.id, "status": status.value})
+        await self._redraw(client, finished)
+        await self._tell_requester(client, finished)
+        await self._audit(finished, finished.decided_by or "", "delete", status.value)
+
+    async def on_reject(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        user = body["user"]["id"]
+        request_id = int(action["value"])
+        if not self.deps.roles.allows(user, Role.APPROVER):
+            await refuse(
+                self.deps,
+                user=user,
+                role=Role.APPROVER,
+                what="reject delete requests",
+                feature="approvals",
+                action="reject",
+                target=f"#{request_id}",
+                ref=context["correlation_id"],
+                respond=respond,
+            )
+            return
+        # The trigger dies 3 s after the click: open the modal before reading anything.
+        await client.views_open(trigger_id=body["trigger_id"], view=ui.reject_modal(request_id))
+
+    async def on_reject_reason(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: AsyncWebClient,
+    ) -> None:
+        reason = view_values(view).get("reason")
+        if not reason:
+            await ack(response_action="errors", errors={"reason": "Say why, for the requester."})
+            return
+        await ack()
+        user = body["user"]["id"]
+        decision = await self.deps.store.decide(
+            int(view["private_metadata"]),
+            to=ApprovalStatus.REJECTED,
+            actor=user,
+            now=self.deps.clock(),
+            reason=reason,
+        )
+        request = decision.request
+        if not decision.won:
+            await self._lost(request, user, "reject", None, client, "-")
+            return
+        await self._redraw(client, request)
+        await self._tell_requester(client, request)
+        await self._audit(request, user, "reject", "rejected", detail=reason)
+
+    async def on_cancel(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        user, ref = body["user"]["id"], context["correlation_id"]
+        request = await self._request(int(action["value"]), respond, ref)
+        if request is None:
+            return
+        if request.requester != user:
+            await _tell(
+                respond,
+                f"Only <@{request.requester}>, who filed #{request.id}, can cancel it.",
+                ref,
+            )
+            await self._audit(request, user, "cancel", "refused", detail="not the requester")
+            return
+        decision = await self.deps.store.decide(
+            request.id, to=ApprovalStatus.CANCELLED, actor=user, now=self.deps.clock()
+        )
+        if not decision.won:
+            await self._lost(decision.request, user, "cancel", respond, client, ref)
+            return
+        await self._redraw(client, decision.request)
+        await _tell(
+            respond,
+            f":leftwards_arrow_with_hook: Request #{request.id} cancelled; nothing was deleted.",
+            ref,
+            replace=True,
+        )
+        await self._audit(decision.request, user, "cancel", "cancelled")
+
+    # ---- helpers ----
+
+    async def _request(
+        self, request_id: int, respond: AsyncRespond, ref: str
+    ) -> ApprovalRequest | None:
+        request = await self.deps.store.get(request_id)
+        if request is None:
+            await _tell(respond, f"There is no delete request #{request_id}.", ref)
+        return request
+
+    async def _may_decide(
+        self, request: ApprovalRequest, user: str, respond: AsyncRespond, ref: str
+    ) -> bool:
+        if not self.deps.roles.allows(user, Role.APPROVER):
+            await refuse(
+                self.deps,
+                user=user,
+                role=Role.APPROVER,
+                what="approve delete requests",
+                feature=feature_of(request.kind),
+                action="approve",
+                target=f"#{request.id}",
+                ref=ref,
+                respond=respond,
+            )
+            return False
+        if request.requester == user and not self.deps.settings.allow_self_approval:
+            await _tell(
+                respond,
+                f":no_entry: You filed request #{request.id}; a second person must approve it.",
+                ref,
+            )
+            await self._audit(request, user, "approve", "refused", detail="own request")
+            return False
+        return True
+
+    async def _lost(
+        self,
+        request: ApprovalRequest,
+        user: str,
+        attempt: str,
+        respond: AsyncRespond | None,
+        client: AsyncWebClient,
+        ref: str,
+    ) -> None:
+        """Someone acted on a request that is no longer pending: say what it is now."""
+        sentence = _no_longer_pending(request)
+        if request.status is ApprovalStatus.EXPIRED:
+            await self._redraw(client, request)
+        if respond is not None:
+            await _tell(respond, sentence, ref)
+        elif request.message_channel:
+            await client.chat_postEphemeral(
+                channel=request.message_channel,
+                user=user,
+                text=mrkdwn_text(sentence),
+                blocks=notice(sentence, ref),
+            )
+        await self._audit(
+            request, user, attempt, "refused", detail=f"request is {request.status.value}"
+        )
+
+    async def _redraw(self, client: AsyncWebClient, request: ApprovalRequest) -> None:
+        if request.message_channel and request.message_ts:
+            await client.chat_update(
+                channel=request.message_channel,
+                ts=request.message_ts,
+                text=fallback_text(f"Delete request #{request.id}: {request.status.value}"),
+                blocks=ui.approval_card(request),
+            )
+
+    async def _tell_requester(self, client: AsyncWebClient, request: ApprovalRequest) -> None:
+        opened = await client.conversations_open(users=request.requester)
+        text = ui.requester_update(request)
+        await client.chat_postMessage(
+            channel=opened["channel"]["id"], text=text, blocks=[section(text)]
+        )
+
+    async def _audit(
+        self, request: ApprovalRequest, user: str, action: str, outcome: str, detail: str = ""
+    ) -> None:
+        await audit(
+            self.deps,
+            user=user,
+            action=action,
+            feature=feature_of(request.kind),
+            target=f"#{request.id} {request.summary}",
+            outcome=outcome,
+            detail=detail,
+        )
+
+
+def _no_longer_pending(request: ApprovalRequest) -> str:
+    who = f"<@{request.decided_by}>" if request.decided_by else "someone"
+    if request.status is ApprovalStatus.EXPIRED:
+        return f":alarm_clock: Request #{request.id} expired; nothing was deleted. File it again if it is still needed."
+    if request.status is ApprovalStatus.APPROVED:
+        return f"Request #{request.id} was already approved by {who}; it is not executed yet (check before filing again)."
+    if request.status in (ApprovalStatus.EXECUTED, ApprovalStatus.FAILED, ApprovalStatus.STALE):
+        return f"Request #{request.id} was already approved by {who} and has run ({request.status.value})."
+    if request.status is ApprovalStatus.REJECTED:
+        return f"Request #{request.id} was already rejected by {who}."
+    return f"Request #{request.id} was cancelled by the requester."
+
+
+def _channel_of(body: dict[str, Any]) -> str:
+    channel: str = (body.get("channel") or {}).get("id") or body.get("container", {}).get(
+        "channel_id", ""
+    )
+    return channel
+
+
+async def _tell(respond: AsyncRespond, sentence: str, ref: str, *, replace: bool = False) -> None:
+    await respond(
+        text=mrkdwn_text(sentence), blocks=notice(sentence, ref), replace_original=replace
+    )
