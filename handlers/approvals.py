@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import approvals as ui
 from bot.blocks.bindings import DELETE_ACTION as BINDING_DELETE_ACTION
-from bot.blocks.common import escape, fallback_text, notice, section
+from bot.blocks.common import escape, fallback_text, mrkdwn_text, notice, section
 from bot.clients.errors import BackendError
 from bot.deletions import (
     BindingDeletion,
