@@ -23,7 +23,6 @@ log = logging.getLogger("bot.app")
 def build_app(settings: Settings, deps: Deps) -> AsyncApp:
     token = settings.slack_bot_token.get_secret_value()
     app = AsyncApp(
-        token=token,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         client=AsyncWebClient(token=token, base_url=settings.slack_api_url),
         # Listeners ack, the HTTP answer goes back at once, and the rest runs after it.

@@ -224,6 +224,11 @@ class BindingHandlers:
         )
         if not await self._authorized(parsed, here, ack=ack):
             return
+        if isinstance(parsed, Lookup):
+            # Something to see at once; the answer replaces it, however slow the backend.
+            await ack(text="Looking up…", blocks=ui.lookup_placeholder(parsed.query))
+            await self.lookup(parsed.query, here, replace=True)
+            return
         await ack()
         await self.run(parsed, here)
 
@@ -328,7 +333,9 @@ class BindingHandlers:
 
     # ---- lookups ----
 
-    async def lookup(self, query: BindingQuery, here: Invocation, *, shared: bool = False) -> None:
+    async def lookup(
+        self, query: BindingQuery, here: Invocation, *, shared: bool = False, replace: bool = False
+    ) -> None:
         started = time.perf_counter()
         results = await self.deps.bindings.lookup_sources(
             query.sources, cid=query.cid, open_id=query.open_id
@@ -351,7 +358,7 @@ class BindingHandlers:
             text=fallback_text(ui.lookup_summary(query, results)),
             blocks=blocks,
             response_type="in_channel" if shared else "ephemeral",
-            replace_original=False,
+            replace_original=replace,
         )
 
     # ---- add ----
@@ -392,7 +399,7 @@ class BindingHandlers:
         context: AsyncBoltContext,
     ) -> None:
         values = view_values(view)
-        binding, errors = _read_add_form(values)
+        binding, errors = read_add_form(values)
         if binding is None:
             await ack(response_action="errors", errors=errors)
             return
@@ -549,7 +556,7 @@ class BindingHandlers:
         )
 
 
-def _read_add_form(values: dict[str, str | None]) -> tuple[NewBinding | None, dict[str, str]]:
+def read_add_form(values: dict[str, str | None]) -> tuple[NewBinding | None, dict[str, str]]:
     errors: dict[str, str] = {}
     cid_text = values.get("cid") or ""
     if not cid_text.isdigit() or int(cid_text) <= 0:

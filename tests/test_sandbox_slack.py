@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from bot.sandbox.blockkit import check_blocks, check_message, check_view
 from bot.sandbox.http import serve_asgi
@@ -44,9 +44,24 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def slack(clock: Clock) -> AsyncIterator[SlackEmulator]:
+def events() -> list[AsyncSlackRequestHandler]:
+    """Where the `bolt` fixture plugs the app under test into the `slack` server."""
+    return []
+
+
+@pytest.fixture
+async def slack(
+    clock: Clock, events: list[AsyncSlackRequestHandler]
+) -> AsyncIterator[SlackEmulator]:
+    """The emulator and the app's events URL on one server: one shutdown per test, not two."""
     emulator = SlackEmulator(clock=clock)
-    async with emulator.serve():
+
+    async def to_app(request: Request) -> Response:
+        return await events[0].handle(request)
+
+    routes = [Route("/slack/events", to_app, methods=["POST"]), Mount("/", emulator.app)]
+    async with serve_asgi(Starlette(routes=routes)) as url:
+        emulator.base_url, emulator.app_url = url, f"{url}/slack/events"
         yield emulator
 
 
@@ -56,17 +71,12 @@ def client(slack: SlackEmulator) -> AsyncWebClient:
 
 
 @pytest.fixture
-async def bolt(slack: SlackEmulator, client: AsyncWebClient) -> AsyncIterator[AsyncApp]:
-    """A bolt app served over HTTP, its events URL given to the emulator."""
+def bolt(
+    slack: SlackEmulator, client: AsyncWebClient, events: list[AsyncSlackRequestHandler]
+) -> AsyncApp:
     app = AsyncApp(signing_secret=slack.signing_secret, client=client)
-    handler = AsyncSlackRequestHandler(app)
-
-    async def events(request: Request) -> Response:
-        return await handler.handle(request)
-
-    async with serve_asgi(Starlette(routes=[Route("/slack/events", events, methods=["POST"])])) as url:
-        slack.app_url = f"{url}/slack/events"
-        yield app
+    events.append(AsyncSlackRequestHandler(app))
+    return app
 
 
 def section(text: str, **extra: Any) -> Json:
@@ -105,7 +115,10 @@ CID_MODAL: Json = {
                     {"text": {"type": "plain_text", "text": s}, "value": s}
                     for s in ("wechat", "dingding")
                 ],
-                "initial_option": {"text": {"type": "plain_text", "text": "wechat"}, "value": "wechat"},
+                "initial_option": {
+                    "text": {"type": "plain_text", "text": "wechat"},
+                    "value": "wechat",
+                },
             },
         },
     ],
@@ -158,7 +171,7 @@ def test_block_kit_accepts_what_slack_accepts() -> None:
     ]
     assert check_message("fallback", blocks) == []
     assert check_view(CID_MODAL) == []
-    assert check_blocks([section("x")] * 0 + [section(str(i)) for i in range(100)], surface="modal") == []
+    assert check_blocks([section(str(i)) for i in range(100)], surface="modal") == []
 
 
 def test_view_rules() -> None:
@@ -174,14 +187,20 @@ def test_signature_matches_slack_sdk_verifier() -> None:
     body = b"token=x&command=%2Fbinding"
     stamp = int(time.time())
     verifier = SignatureVerifier("sandbox-signing-secret")
-    assert verifier.is_valid(body, stamp, signature("sandbox-signing-secret", body, stamp))
-    assert not verifier.is_valid(body, stamp, signature("other", body, stamp))
+    assert verifier.is_valid(body, str(stamp), signature("sandbox-signing-secret", body, stamp))
+    assert not verifier.is_valid(body, str(stamp), signature("other", body, stamp))
 
 
 # ---- Web API ------------------------------------------------------------------------------------
 
 
-async def test_web_api_basics(slack: SlackEmulator, client: AsyncWebClient) -> None:
+async def test_serve_and_web_api_basics(clock: Clock) -> None:
+    slack = SlackEmulator(clock=clock)
+    async with slack.serve():
+        await web_api_basics(slack, AsyncWebClient(token=slack.bot_token, base_url=slack.api_url))
+
+
+async def web_api_basics(slack: SlackEmulator, client: AsyncWebClient) -> None:
     assert (await client.auth_test())["user_id"] == "U0BOT"
     assert (await client.users_info(user="U0APPROVER"))["user"]["name"] == "approver"
     assert (await client.conversations_open(users="U0AGENT"))["channel"]["id"].startswith("D")
@@ -200,8 +219,15 @@ async def test_messages_posted_updated_and_form_encoded(
     slack: SlackEmulator, client: AsyncWebClient
 ) -> None:
     posted = await client.chat_postMessage(channel="C0SUPPORT", text="hi", blocks=[section("hi")])
-    await client.chat_update(channel="C0SUPPORT", ts=posted["ts"], text="bye", blocks=[section("bye")])
-    form = {"channel": "C0SUPPORT", "user": "U0AGENT", "text": "psst", "blocks": json.dumps([section("psst")])}
+    await client.chat_update(
+        channel="C0SUPPORT", ts=posted["ts"], text="bye", blocks=[section("bye")]
+    )
+    form = {
+        "channel": "C0SUPPORT",
+        "user": "U0AGENT",
+        "text": "psst",
+        "blocks": json.dumps([section("psst")]),
+    }
     await client.api_call("chat.postEphemeral", data=form)
     channel_message, ephemeral = slack.messages_in("C0SUPPORT")
     assert channel_message.text == "bye" and channel_message.blocks[0]["block_id"]
@@ -248,7 +274,10 @@ async def test_button_click_reaches_bolt_and_respond_replaces(
         clicks.append(body)
         await respond(text="editing", replace_original=True)
 
-    rows = [section("row 1", accessory=button("edit", "1")), section("row 2", accessory=button("edit", "2"))]
+    rows = [
+        section("row 1", accessory=button("edit", "1")),
+        section("row 2", accessory=button("edit", "2")),
+    ]
     await client.chat_postMessage(channel="C0SUPPORT", text="rows", blocks=rows)
     message = slack.messages[0]
     ack = await slack.click(message, "edit", value="2")
@@ -281,7 +310,11 @@ async def test_ephemeral_click_has_no_message_and_carries_ticked_state(
 
     options = [{"text": {"type": "plain_text", "text": n}, "value": n} for n in ("a", "b", "c")]
     blocks = [
-        {"type": "actions", "block_id": "pick", "elements": [{"type": "checkboxes", "action_id": "rows", "options": options}]},
+        {
+            "type": "actions",
+            "block_id": "pick",
+            "elements": [{"type": "checkboxes", "action_id": "rows", "options": options}],
+        },
         {"type": "actions", "elements": [button("delete_selected", "go", "Delete selected")]},
     ]
     await client.chat_postEphemeral(channel="C0SUPPORT", user="U0AGENT", text="list", blocks=blocks)
@@ -335,7 +368,9 @@ async def test_sixth_response_url_post_is_refused(slack: SlackEmulator, bolt: As
         ]
     assert statuses == [200] * 5 + [404]
     assert len(slack.response_posts) == 6 and len(slack.messages) == 5
-    assert slack.violations == [f"response_url {ack.response_url.rsplit('/', 1)[1]}: used_url: already posted 5 times"]
+    assert slack.violations == [
+        f"response_url {ack.response_url.rsplit('/', 1)[1]}: used_url: already posted 5 times"
+    ]
 
 
 async def test_invalid_blocks_in_a_response_are_violations(
@@ -344,7 +379,9 @@ async def test_invalid_blocks_in_a_response_are_violations(
     @bolt.command("/binding")
     async def binding(ack: Any, respond: Any) -> None:
         await ack()
-        await respond(blocks=[{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}])
+        await respond(
+            blocks=[{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}]
+        )
 
     await slack.slash_command("/binding", "42")
     await slack.wait_for_response_posts(1)
@@ -352,9 +389,7 @@ async def test_invalid_blocks_in_a_response_are_violations(
     assert "invalid_blocks" in slack.violations[0] and "150" in slack.violations[0]
 
 
-async def test_view_submission_errors_then_close(
-    slack: SlackEmulator, bolt: AsyncApp
-) -> None:
+async def test_view_submission_errors_then_close(slack: SlackEmulator, bolt: AsyncApp) -> None:
     submitted: list[Json] = []
 
     @bolt.command("/binding")
@@ -384,6 +419,85 @@ async def test_view_submission_errors_then_close(
     await slack.submit_view(view, {"cid_input": "42", "source": "dingding"})
     assert view.closed and slack.current_view("U0AGENT") is None
     assert submitted[1]["source"]["source_select"]["selected_option"]["value"] == "dingding"
+    slack.assert_clean()
+
+
+async def test_overflow_share_in_channel_then_delete_original(
+    slack: SlackEmulator, bolt: AsyncApp, client: AsyncWebClient
+) -> None:
+    picked: list[Json] = []
+
+    @bolt.action("card_menu")
+    async def menu(ack: Any, action: Json, respond: Any) -> None:
+        await ack()
+        picked.append(action)
+        await respond(text="shared", response_type="in_channel")
+        await respond(delete_original=True)
+
+    options = [{"text": {"type": "plain_text", "text": t}, "value": t} for t in ("share", "edit")]
+    card = section(
+        "card", accessory={"type": "overflow", "action_id": "card_menu", "options": options}
+    )
+    await client.chat_postEphemeral(channel="C0SUPPORT", user="U0AGENT", text="card", blocks=[card])
+    await slack.click(slack.messages[0], "card_menu", selected_option_value="share")
+    await slack.wait_for_response_posts(2)
+    assert picked[0]["selected_option"] == options[0]
+    (shared,) = slack.messages_in("C0SUPPORT")
+    assert shared.text == "shared" and not shared.ephemeral
+    assert slack.messages[0].deleted
+    slack.assert_clean()
+
+
+async def test_modal_stack_push_update_pop_and_view_closed(
+    slack: SlackEmulator, bolt: AsyncApp
+) -> None:
+    closed: list[Json] = []
+    root_modal = {
+        "type": "modal",
+        "callback_id": "root",
+        "notify_on_close": True,
+        "title": {"type": "plain_text", "text": "Root"},
+        "blocks": [{"type": "actions", "elements": [button("more", "1", "More")]}],
+    }
+
+    @bolt.command("/uc")
+    async def uc(ack: Any, body: Json, client: AsyncWebClient) -> None:
+        await ack()
+        await client.views_open(trigger_id=body["trigger_id"], view=root_modal)
+
+    @bolt.action("more")
+    async def more(ack: Any, body: Json, client: AsyncWebClient) -> None:
+        await ack()
+        await client.views_push(trigger_id=body["trigger_id"], view=CID_MODAL)
+
+    @bolt.view("add_binding")
+    async def add(ack: Any, view: Json) -> None:
+        if view["title"]["text"] == "Add binding":
+            await ack(
+                response_action="update",
+                view=CID_MODAL | {"title": {"type": "plain_text", "text": "Check"}},
+            )
+        else:
+            await ack()
+
+    @bolt.view_closed("root")
+    async def root_closed(ack: Any, body: Json) -> None:
+        await ack()
+        closed.append(body)
+
+    await slack.slash_command("/uc", "add")
+    root = await slack.wait_for(lambda: slack.current_view("U0AGENT"))
+    await slack.click_in_view(root, "more")
+    await slack.wait_for_call("views.push")
+    pushed = slack.current_view("U0AGENT")
+    assert pushed is not None and pushed is not root
+    assert pushed.stack_position == 2 and pushed.view["previous_view_id"] == root.id
+    await slack.submit_view(pushed, {"cid": "42"})
+    assert pushed.view["title"]["text"] == "Check" and not pushed.closed
+    await slack.submit_view(pushed)
+    assert pushed.closed and slack.current_view("U0AGENT") is root
+    assert await slack.close_view(root) is not None
+    assert closed[0]["is_cleared"] is False and closed[0]["view"]["id"] == root.id
     slack.assert_clean()
 
 

@@ -133,6 +133,12 @@ def lookup_message(
     return blocks
 
 
+def lookup_placeholder(query: BindingQuery) -> list[Block]:
+    """The ack of a lookup: shown at once, replaced by the answer."""
+    where = f"{len(query.sources)} sources" if len(query.sources) > 1 else query.sources[0].label
+    return [section(f":hourglass_flowing_sand: Looking up {_subject(query)} in {escape(where)}…")]
+
+
 def lookup_summary(query: BindingQuery, results: BindingsBySource) -> str:
     count = sum(len(outcome) for outcome in results.values() if isinstance(outcome, list))
     subject = f"contact {query.cid}" if query.cid is not None else f"openId {query.open_id}"

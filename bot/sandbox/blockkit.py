@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any, Final, Literal
 
 from slack_sdk.errors import SlackObjectFormationError
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, Option
 from slack_sdk.models.views import View
 
 Surface = Literal["message", "modal", "home"]
@@ -88,8 +88,6 @@ def check_view(view: Json) -> list[str]:
     blocks = view.get("blocks")
     if not isinstance(blocks, list):
         return [*errors, "view: blocks must be a list"]
-    if not blocks:
-        errors.append("view: needs at least one block")
     if kind == "modal":
         errors += _modal_errors(view, blocks)
     return errors + check_blocks(blocks, surface=kind)
@@ -138,11 +136,10 @@ def _sdk_block_errors(where: str, block: Json) -> list[str]:
 
 
 def _sdk_view_errors(view: Json) -> list[str]:
+    # The view's own validators only: check_blocks reports every bad block, where
+    # to_dict() would raise on the first.
     try:
-        parsed = View(**view)
-        # check_blocks reports every bad block; the model would raise on the first only.
-        parsed.blocks = None
-        parsed.to_dict()
+        View(**view).validate_json()
     except _SDK_ERRORS as exc:
         return [f"view: {exc}"]
     return []
@@ -170,10 +167,10 @@ def _block_errors(where: str, block: Json) -> list[str]:
         errors.append(f"{where}.text: a header's text must be plain_text")
     elif kind == "input" and _text_type(block.get("label")) != "plain_text":
         errors.append(f"{where}.label: must be plain_text")
-    elif kind == "context":
+    if kind == "context":
         errors += _context_errors(where, block)
-    for index, element in enumerate(elements(block)):
-        if kind != "context":
+    else:
+        for index, element in enumerate(elements(block)):
             errors += _element_errors(f"{where}.element[{index}]", element)
     action_ids = [e.get("action_id") for e in elements(block)]
     return errors + _duplicates(f"{where}: action_id", action_ids)
@@ -216,20 +213,37 @@ def _option_errors(where: str, element: Json) -> list[str]:
     if kind in _MAX_OPTIONS and len(options) > _MAX_OPTIONS[kind]:
         errors.append(f"{where}: {len(options)} options, {kind} allows {_MAX_OPTIONS[kind]}")
     for index, option in enumerate(options):
+        if not isinstance(option.get("text"), dict):
+            errors.append(f"{where}.options[{index}]: an option needs a text object")
         if len(_text(option.get("description"))) > 75:
             errors.append(f"{where}.options[{index}].description: more than 75 chars")
-    values = {o.get("value") for o in options}
+        if kind == "overflow":
+            errors += _sdk_option_errors(f"{where}.options[{index}]", option)
+    return errors + _initial_option_errors(where, element, options)
+
+
+def _initial_option_errors(where: str, element: Json, options: list[Json]) -> list[str]:
+    # An external select's options come from the app at run time: any initial one goes.
+    if not options:
+        return []
     initial = list(element.get("initial_options") or [])
     if element.get("initial_option"):
         initial.append(element["initial_option"])
-    # external selects take initial options from anywhere; static ones must pick their own
-    if options:
-        errors += [
-            f"{where}: initial option {o.get('value')!r} is not one of the options"
-            for o in initial
-            if isinstance(o, dict) and o.get("value") not in values
-        ]
-    return errors
+    values = {o.get("value") for o in options}
+    return [
+        f"{where}: initial option {o.get('value')!r} is not one of the options"
+        for o in initial
+        if isinstance(o, dict) and o.get("value") not in values
+    ]
+
+
+def _sdk_option_errors(where: str, option: Json) -> list[str]:
+    # slack_sdk keeps an overflow's options as plain dicts, so its model never checks them.
+    try:
+        Option(**option).to_dict()
+    except _SDK_ERRORS as exc:
+        return [f"{where}: {exc}"]
+    return []
 
 
 def _text_input_errors(where: str, element: Json) -> list[str]:

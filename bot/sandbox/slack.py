@@ -204,9 +204,11 @@ def _option(element: Json, value: str) -> Json | None:
 
 def _initial_state(element: Json) -> Json | None:
     kind = element.get("type")
+    if kind == "overflow":  # a menu of commands: nothing stays picked
+        return None
     if kind in _TEXT_INPUTS:
         return {"type": kind, "value": element.get("initial_value")}
-    if kind in _ONE_OPTION and kind != "overflow":
+    if kind in _ONE_OPTION:
         return {"type": kind, "selected_option": element.get("initial_option")}
     if kind in _MANY_OPTIONS:
         return {"type": kind, "selected_options": element.get("initial_options") or []}
@@ -968,16 +970,16 @@ class SlackEmulator:
         if not matching:
             raise _SlackError("not_found", f"no view {view_id or external_id!r}")
         # A closed view's external_id may be reused; the open one is meant.
-        for view in sorted(matching, key=lambda v: v.closed):
-            if not view.closed:
-                return view
-        raise _SlackError("not_found", f"view {view_id or external_id!r} was closed")
+        still_open = [v for v in matching if not v.closed]
+        if not still_open:
+            raise _SlackError("not_found", f"view {view_id or external_id!r} was closed")
+        return still_open[-1]
 
     def _channel(self, given: Any) -> str:
         name = str(given or "")
         if name.startswith("#"):
             name = next((c for c, info in self.channels.items() if info["name"] == name[1:]), "")
-        elif name in self.users or "U" + name[1:] in self.users:
+        elif name[:1] in ("U", "D") and "U" + name[1:] in self.users:
             name = self._dm_channel("U" + name[1:])
         if name not in self.channels:
             raise _SlackError("channel_not_found", repr(given))

@@ -1,0 +1,450 @@
+"""Block Kit for user-customer relations: list pages, cards, delete previews, modals. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
+    PlainTextObject,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks.bindings import loading_modal, message_modal
+from bot.blocks.common import (
+    MAX_MESSAGE_BLOCKS,
+    OPTION_TEXT_LIMIT,
+    actions,
+    button,
+    card,
+    code,
+    confirm_dialog,
+    context,
+    escape,
+    field,
+    footer,
+    overflow,
+    plain,
+    quoted,
+    section,
+    share_button,
+    text_input,
+)
+from bot.clients.errors import BackendError, WriteOutcomeUnknown
+from bot.models import Relation, RelationKey, RelationPage, RelationSelection
+
+MENU_ACTION = "uc_menu"
+# Each row's tick box is its own element (Slack sends one event per change); the action id
+# starts with this and ends with the row's key.
+TICK_ACTION = "uc_tick"
+PREVIOUS_ACTION = "uc_previous"
+NEXT_ACTION = "uc_next"
+RETRY_ACTION = "uc_retry"
+SHARE_ACTION = "uc_share"
+DELETE_SELECTED_ACTION = "uc_delete_selected"
+# Handled by the approvals module: it files the request the preview describes.
+DELETE_ACTION = "uc_delete"
+DISMISS_ACTION = "uc_dismiss"
+ADD_CALLBACK = "uc_add"
+EDIT_CALLBACK = "uc_edit"
+
+# Title, summary, hint, actions and footer around the rows, one block per row: 20 rows keep
+# a page at half of Slack's 50-block limit and readable on a laptop screen.
+_FRAME_BLOCKS = 6
+MAX_PAGE_SIZE = 20
+DEFAULT_PAGE_SIZE = 10
+assert MAX_PAGE_SIZE + _FRAME_BLOCKS <= MAX_MESSAGE_BLOCKS
+# A delete preview shows one card per relation.
+MAX_DELETE = MAX_PAGE_SIZE
+# A row's block id carries the command that shows its page (ephemeral messages come back
+# without their blocks, so a tick must say which page to redraw); block ids hold 255 chars.
+BLOCK_ID_LIMIT = 255
+_ROW_PREFIX = "uc_row"
+
+
+# ---- keys as they travel in values ----------------------------------------------------------
+
+
+def key_value(key: RelationKey) -> str:
+    return f"{key.user_id}:{key.customer_id}"
+
+
+def parse_key_value(text: str) -> RelationKey | None:
+    user, _, customer = text.partition(":")
+    if not (user.isdigit() and customer.isdigit()):
+        return None
+    return RelationKey(user_id=int(user), customer_id=int(customer))
+
+
+def row_block_id(key: RelationKey, command: str) -> str:
+    return f"{_ROW_PREFIX}|{key_value(key)}|{command}"
+
+
+def command_of_row(block_id: str) -> str | None:
+    """The command text of the page a row belongs to, from the row's block id."""
+    prefix, _, rest = block_id.partition("|")
+    _, _, command = rest.partition("|")
+    return command if prefix == _ROW_PREFIX and command else None
+
+
+def target(key: RelationKey) -> str:
+    return f"{key.user_id} {key.customer_id}"
+
+
+# ---- records --------------------------------------------------------------------------------
+
+
+def _available(relation: Relation) -> str:
+    if relation.is_available is None:
+        return "unknown"
+    return "yes" if relation.is_available else "no"
+
+
+def _menu(relation: Relation) -> OverflowMenuElement:
+    pair = target(relation.key)
+    return overflow(MENU_ACTION, [("Edit", f"edit {pair}"), ("Delete", f"delete {pair}")])
+
+
+def relation_fields(relation: Relation) -> list[MarkdownTextObject]:
+    return [
+        field("User", code(relation.user_id)),
+        field("Customer", code(relation.customer_id)),
+        field("Reference", quoted(relation.reference)),
+        field("Created", escape(relation.created) or "_unknown_"),
+        field("Template", quoted(relation.template, 500)),
+        field("Script", quoted(relation.script, 500)),
+        field("Available", _available(relation)),
+        field("Boss sync", "unknown" if relation.boss_sync is None else str(relation.boss_sync)),
+    ]
+
+
+def relation_card(relation: Relation, *, editable: bool) -> Block:
+    return card(
+        f"User {code(relation.user_id)} follows customer {code(relation.customer_id)}",
+        relation_fields(relation),
+        accessory=_menu(relation) if editable else None,
+    )
+
+
+def relation_line(relation: Relation) -> str:
+    """A row as one line of mrkdwn, for pages nobody can act on (shared, or read-only)."""
+    return (
+        f"user {code(relation.user_id)} → customer {code(relation.customer_id)}"
+        f" · ref {quoted(relation.reference, 100)} · created {escape(relation.created) or '?'}"
+        f" · available: {_available(relation)}"
+    )
+
+
+def _tick_option(relation: Relation) -> Option:
+    head = f"user {code(relation.user_id)} → customer {code(relation.customer_id)} · "
+    room = max(OPTION_TEXT_LIMIT - len(head), 12)
+    return Option(
+        value=key_value(relation.key),
+        text=MarkdownTextObject(text=head + quoted(relation.reference, room)),
+        description=PlainTextObject(
+            text=plain(
+                f"created {relation.created or '?'} · available: {_available(relation)}",
+                OPTION_TEXT_LIMIT,
+            )
+        ),
+    )
+
+
+def _editable_row(relation: Relation, command: str, ticked: bool) -> Block:
+    option = _tick_option(relation)
+    tick = CheckboxesElement(
+        action_id=f"{TICK_ACTION}:{key_value(relation.key)}",
+        options=[option],
+        initial_options=[option] if ticked else None,
+    )
+    return ActionsBlock(
+        block_id=row_block_id(relation.key, command), elements=[tick, _menu(relation)]
+    )
+
+
+# ---- list pages -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A page as asked for: what it shows and the command text of it and its neighbours."""
+
+    title: str
+    command: str
+    previous: str | None
+    next: str | None
+    empty: str
+    notes: tuple[str, ...] = ()
+
+
+def _count(total: int) -> str:
+    return "1 relation" if total == 1 else f"{total} relations"
+
+
+def list_message(
+    listing: Listing,
+    page: RelationPage,
+    *,
+    ticked: frozenset[RelationKey] = frozenset(),
+    editable: bool,
+    correlation_id: str,
+    shared_by: str | None = None,
+) -> list[Block]:
+    """A page of relations; editors get a tick box and a menu on each row."""
+    interactive = shared_by is None
+    editable = editable and interactive
+    rows = page.data[:MAX_PAGE_SIZE]
+    ticked = frozenset(row.key for row in rows if row.key in ticked)
+    blocks: list[Block] = [section(f"*{listing.title}*")]
+    summary = [
+        _count(page.total_records),
+        f"page {page.page_index} of {max(page.total_pages, 1)}",
+        *listing.notes,
+    ]
+    blocks.append(context(" · ".join(summary)))
+    if rows and editable:
+        blocks += [_editable_row(row, listing.command, row.key in ticked) for row in rows]
+        if not ticked:
+            blocks.append(context("Tick relations to delete several at once."))
+    elif rows:
+        blocks += [section(relation_line(row)) for row in rows]
+    else:
+        blocks.append(section(listing.empty))
+    if interactive:
+        blocks.append(_list_actions(listing, ticked, editable))
+    notes = [f"shared by <@{escape(shared_by)}>"] if shared_by else []
+    blocks.append(footer(correlation_id, *notes))
+    return blocks
+
+
+def _list_actions(listing: Listing, ticked: frozenset[RelationKey], editable: bool) -> Block:
+    buttons: list[ButtonElement] = []
+    if editable and ticked:
+        buttons.append(_delete_selected(ticked))
+    if listing.previous:
+        buttons.append(button("◀ Previous", PREVIOUS_ACTION, listing.previous))
+    if listing.next:
+        buttons.append(button("Next ▶", NEXT_ACTION, listing.next))
+    buttons.append(share_button(SHARE_ACTION, listing.command))
+    return actions(*buttons)
+
+
+def _delete_selected(ticked: frozenset[RelationKey]) -> ButtonElement:
+    selection = RelationSelection.of(sorted(ticked, key=lambda k: (k.user_id, k.customer_id)))
+    count = _count(len(ticked))
+    dialog = confirm_dialog(
+        f"Delete {count}?",
+        f"The {count} you ticked will go. First you see them as they are now and request "
+        "the delete; a second person approves it.",
+        confirm="Show them",
+    )
+    return button(
+        f"Delete selected ({len(ticked)})",
+        DELETE_SELECTED_ACTION,
+        selection.to_text(),
+        style="danger",
+        confirm=dialog,
+    )
+
+
+def list_summary(page: RelationPage) -> str:
+    """The plain fallback text of a page (notifications show it)."""
+    return f"{_count(page.total_records)}, page {page.page_index} of {max(page.total_pages, 1)}"
+
+
+def relation_message(
+    relation: Relation, *, command: str, editable: bool, correlation_id: str, shared_by: str | None
+) -> list[Block]:
+    blocks: list[Block] = [relation_card(relation, editable=editable and shared_by is None)]
+    if shared_by is None:
+        blocks.append(actions(share_button(SHARE_ACTION, command)))
+        return [*blocks, footer(correlation_id)]
+    return [*blocks, footer(correlation_id, f"shared by <@{escape(shared_by)}>")]
+
+
+def missing_relation(key: RelationKey, correlation_id: str) -> list[Block]:
+    return [
+        section(
+            f"User {code(key.user_id)} does not follow customer {code(key.customer_id)}. "
+            f"See whom they follow with `/uc follows {key.user_id}`."
+        ),
+        footer(correlation_id),
+    ]
+
+
+def lookup_placeholder(what: str) -> list[Block]:
+    """The ack of a lookup: shown at once, replaced by the answer."""
+    return [section(f":hourglass_flowing_sand: Looking up {what}…")]
+
+
+def lookup_failed(error: BackendError, command: str, correlation_id: str) -> list[Block]:
+    return [
+        section(
+            f":x: {escape(error.sentence)}",
+            accessory=button("Try again", RETRY_ACTION, command),
+        ),
+        footer(correlation_id),
+    ]
+
+
+# ---- delete previews ------------------------------------------------------------------------
+
+
+def _whose(relations: Sequence[Relation]) -> str:
+    users = sorted({relation.user_id for relation in relations})
+    if len(users) == 1:
+        return f"user {users[0]}"
+    return f"{len(users)} users"
+
+
+def delete_preview(
+    found: Sequence[Relation],
+    missing: Sequence[RelationKey],
+    *,
+    fingerprint: str,
+    correlation_id: str,
+) -> list[Block]:
+    """Exactly what would go, fetched just now; what does not exist is named, not dropped."""
+    absent = [
+        f"customer {code(key.customer_id)} of user {code(key.user_id)} does not exist"
+        for key in missing
+    ]
+    if not found:
+        return [
+            section(f":information_source: Nothing to delete: {'; '.join(absent)}."),
+            footer(correlation_id),
+        ]
+    count = _count(len(found))
+    blocks: list[Block] = [
+        section(
+            f":wastebasket: *These {count} of {_whose(found)} would be deleted* (fetched just now):"
+        ),
+        *(relation_card(relation, editable=False) for relation in found),
+    ]
+    if absent:
+        blocks.append(
+            section("\n".join(f":warning: {line}, it will be skipped." for line in absent))
+        )
+    selection = RelationSelection.of([relation.key for relation in found])
+    dialog = confirm_dialog(
+        f"Request deleting {count}?",
+        f"{count.capitalize()} of {_whose(found)} will be deleted once an approver approves.",
+        confirm="Request delete",
+    )
+    blocks += [
+        actions(
+            button(
+                f"Delete {count}…",
+                DELETE_ACTION,
+                f"{selection.to_text()} {fingerprint}",
+                style="danger",
+                confirm=dialog,
+            ),
+            button("Cancel", DISMISS_ACTION, selection.to_text()),
+        ),
+        footer(correlation_id, "a second person approves every delete"),
+    ]
+    return blocks
+
+
+# ---- writes ---------------------------------------------------------------------------------
+
+
+def write_done(sentence: str, key: RelationKey, correlation_id: str) -> list[Block]:
+    return [
+        section(f":white_check_mark: {sentence}"),
+        context(f"See it with `/uc get {target(key)}`."),
+        footer(correlation_id),
+    ]
+
+
+def write_failed(error: BackendError, key: RelationKey, correlation_id: str) -> list[Block]:
+    """A failed add or edit as one sentence; when its outcome is unknown, the lookup to check."""
+    if isinstance(error, WriteOutcomeUnknown):
+        text = (
+            f":hourglass: {escape(error.sentence)} Check before trying again: "
+            f"`/uc get {target(key)}`."
+        )
+    else:
+        text = f":x: {escape(error.sentence)}"
+    return [section(text), footer(correlation_id)]
+
+
+# ---- modals ---------------------------------------------------------------------------------
+
+FormValues = dict[str, str | None]
+
+
+def add_modal(*, secret: str | None, values: FormValues | None = None, problem: str = "") -> View:
+    """The add form; after a refusal it comes back with what was typed and why it failed."""
+    typed = values or {}
+    blocks: list[Block] = [section(f":x: {problem}")] if problem else []
+    blocks += [
+        text_input("user_id", "User id", initial=typed.get("user_id"), placeholder="998"),
+        text_input(
+            "customer_id", "Customer id", initial=typed.get("customer_id"), placeholder="1001"
+        ),
+        text_input(
+            "secret",
+            "Authorization code (secret)",
+            initial=typed.get("secret") or secret,
+            hint="The customer's authorization code; UserCustomer checks it.",
+        ),
+        text_input(
+            "template", "Template", initial=typed.get("template"), optional=True, multiline=True
+        ),
+        text_input("script", "Script", initial=typed.get("script"), optional=True, multiline=True),
+        text_input("reference", "Reference", initial=typed.get("reference"), optional=True),
+    ]
+    return View(
+        type="modal",
+        callback_id=ADD_CALLBACK,
+        title=PlainTextObject(text="Add relation"),
+        submit=PlainTextObject(text="Add"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=blocks,
+    )
+
+
+def edit_modal(relation: Relation, *, private_metadata: str) -> View:
+    return View(
+        type="modal",
+        callback_id=EDIT_CALLBACK,
+        title=PlainTextObject(text="Edit relation"),
+        submit=PlainTextObject(text="Save"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=private_metadata,
+        blocks=[
+            section(f"User {code(relation.user_id)} follows customer {code(relation.customer_id)}"),
+            text_input(
+                "template", "Template", initial=relation.template, optional=True, multiline=True
+            ),
+            text_input("script", "Script", initial=relation.script, optional=True, multiline=True),
+            text_input("reference", "Reference", initial=relation.reference, optional=True),
+            context(
+                f"Created {escape(relation.created) or '?'} · available: {_available(relation)}"
+            ),
+        ],
+    )
+
+
+def edit_loading(key: RelationKey) -> View:
+    return loading_modal(
+        "Edit relation",
+        f"Loading the relation of user {code(key.user_id)} and customer {code(key.customer_id)}…",
+    )
+
+
+def saving(title: str) -> View:
+    return loading_modal(title, "Saving…")
+
+
+def result_modal(title: str, blocks: list[Block]) -> View:
+    return message_modal(title, blocks)
