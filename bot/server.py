@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 
+import uvicorn
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
@@ -11,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.deps import Deps
+from bot.app import build_app
+from bot.deps import Deps, open_deps
+from bot.settings import Settings
 
 log = logging.getLogger("bot.server")
 
@@ -36,3 +42,52 @@ def http_app(bolt_app: AsyncApp, deps: Deps) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
         ]
     )
+
+
+async def serve_http(settings: Settings, *, host: str, port: int) -> None:
+    """uvicorn in front of the Starlette adapter; SIGTERM drains in-flight work, then stops."""
+    deps = await open_deps(settings)
+    try:
+        bolt_app = build_app(settings, deps)
+        config = uvicorn.Config(
+            http_app(bolt_app, deps),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=30,
+        )
+        log.info("serving over HTTP", extra={"port": port})
+        await uvicorn.Server(config).serve()
+        await drain_listeners()
+    finally:
+        await deps.aclose()
+
+
+async def serve_socket_mode(settings: Settings) -> None:
+    """Slack's websocket instead of a public URL; SIGTERM drains in-flight work, then stops."""
+    assert settings.slack_app_token is not None
+    deps = await open_deps(settings)
+    bolt_app = build_app(settings, deps)
+    handler = AsyncSocketModeHandler(bolt_app, settings.slack_app_token.get_secret_value())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    try:
+        await handler.connect_async()
+        log.info("connected in Socket Mode")
+        await stop.wait()
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+        await drain_listeners()
+        await deps.aclose()
+
+
+async def drain_listeners(timeout: float = 30.0) -> None:
+    """Let listeners that already acked finish their backend work before the process exits."""
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+    if pending:
+        log.info("draining in-flight work", extra={"tasks": len(pending)})
+        await asyncio.wait(pending, timeout=timeout)
