@@ -75,7 +75,7 @@ async def serve_socket_mode(settings: Settings) -> None:
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
     try:
-        await handler.connect_async()
+        await handler.connect_async()  # type: ignore[no-untyped-call]
         log.info("connected in Socket Mode")
         await stop.wait()
     finally:
