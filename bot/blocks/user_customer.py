@@ -313,18 +313,19 @@ def delete_preview(
 ) -> list[Block]:
     """Exactly what would go, fetched just now; what does not exist is named, not dropped."""
     absent = [
-        f"customer {code(key.customer_id)} of user {code(key.user_id)} does not exist"
+        f"Customer {code(key.customer_id)} of user {code(key.user_id)} does not exist"
         for key in missing
     ]
     if not found:
         return [
-            section(f":information_source: Nothing to delete: {'; '.join(absent)}."),
+            section(f":information_source: Nothing to delete. {'. '.join(absent)}."),
             footer(correlation_id),
         ]
     count = _count(len(found))
     blocks: list[Block] = [
         section(
-            f":wastebasket: *These {count} of {_whose(found)} would be deleted* (fetched just now):"
+            f":wastebasket: *{'This relation' if len(found) == 1 else f'These {count}'} "
+            f"of {_whose(found)} would be deleted* (fetched just now):"
         ),
         *(relation_card(relation, editable=False) for relation in found),
     ]
@@ -413,7 +414,21 @@ def add_modal(*, secret: str | None, values: FormValues | None = None, problem: 
     )
 
 
+_TEXT_LIMIT = 3000
+
+
+def edit_form_values(relation: Relation) -> dict[str, str]:
+    """What the edit form shows in each field (cut to what a text input holds)."""
+    texts = {
+        "template": relation.template,
+        "script": relation.script,
+        "reference": relation.reference,
+    }
+    return {name: plain(text or "", _TEXT_LIMIT) for name, text in texts.items()}
+
+
 def edit_modal(relation: Relation, *, private_metadata: str) -> View:
+    shown = edit_form_values(relation)
     return View(
         type="modal",
         callback_id=EDIT_CALLBACK,
@@ -424,10 +439,10 @@ def edit_modal(relation: Relation, *, private_metadata: str) -> View:
         blocks=[
             section(f"User {code(relation.user_id)} follows customer {code(relation.customer_id)}"),
             text_input(
-                "template", "Template", initial=relation.template, optional=True, multiline=True
+                "template", "Template", initial=shown["template"], optional=True, multiline=True
             ),
-            text_input("script", "Script", initial=relation.script, optional=True, multiline=True),
-            text_input("reference", "Reference", initial=relation.reference, optional=True),
+            text_input("script", "Script", initial=shown["script"], optional=True, multiline=True),
+            text_input("reference", "Reference", initial=shown["reference"], optional=True),
             context(
                 f"Created {escape(relation.created) or '?'} · available: {_available(relation)}"
             ),

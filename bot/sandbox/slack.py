@@ -36,7 +36,7 @@ T = TypeVar("T")
 
 TRIGGER_TTL: Final = 3.0
 ACK_DEADLINE: Final = 3.0
-ACK_OVERTAKE_GRACE: Final = 0.5
+ACK_GRACE: Final = 0.2
 RESPONSE_URL_USES: Final = 5
 RESPONSE_URL_TTL: Final = 30 * 60.0
 VIEW_STACK_LIMIT: Final = 3
@@ -164,8 +164,6 @@ class _ResponseUrl:
     message_ts: str | None
     issued_at: float
     posts: int = 0
-    # Set once a slash command's ack is shown: Slack sees the ack before any response.
-    acked: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def signature(secret: str, body: bytes, timestamp: int) -> str:
@@ -330,6 +328,7 @@ class SlackEmulator:
         }
         self._triggers: dict[str, _Trigger] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
+        self._acks_in_flight: list[asyncio.Event] = []
         self._ids = itertools.count(1)
         self._last_micros = 0
         self._methods: dict[str, Callable[[Json], Json]] = {
@@ -459,12 +458,10 @@ class SlackEmulator:
             "trigger_id": trigger_id,
             **overrides,
         }
-        try:
+        async with self._ack_in_flight():
             ack = await self._send(command, urlencode(fields).encode(), FORM, headers)
             if headers is None and ack.status == 200:
                 self._show_command_ack(command, ack.body, url_id)
-        finally:
-            self._response_urls[url_id].acked.set()
         ack.response_url, ack.trigger_id = fields["response_url"], trigger_id
         return ack
 
@@ -559,10 +556,11 @@ class SlackEmulator:
             "is_enterprise_install": False,
             "enterprise": None,
         }
-        ack = await self._send_payload(f"view_submission {view.callback_id}", payload)
+        async with self._ack_in_flight():
+            ack = await self._send_payload(f"view_submission {view.callback_id}", payload)
+            if ack.status == 200:
+                self._apply_submission_ack(view, ack.body)
         ack.trigger_id = trigger_id
-        if ack.status == 200:
-            self._apply_submission_ack(view, ack.body)
         return ack
 
     async def close_view(self, view: View, *, user_id: str | None = None) -> Ack | None:
@@ -622,6 +620,30 @@ class SlackEmulator:
         return await self._send("app_home_opened", body, "application/json", None)
 
     # ---- sending and judging acks -------------------------------------------------------
+
+    @asynccontextmanager
+    async def _ack_in_flight(self) -> AsyncIterator[None]:
+        """Until the ack's effects are applied, the app's next calls wait (see _let_acks_land)."""
+        applied = asyncio.Event()
+        self._acks_in_flight.append(applied)
+        try:
+            yield
+        finally:
+            applied.set()
+            with suppress(ValueError):
+                self._acks_in_flight.remove(applied)
+
+    async def _let_acks_land(self) -> None:
+        # An app acks, then calls the API; Slack always sees the ack first, but here the
+        # call can reach the server before the driver has read the ack. An app that calls
+        # before acking would wait for nothing: give up on that ack after a grace period.
+        waiting = list(self._acks_in_flight)
+        if not waiting:
+            return
+        try:
+            await asyncio.wait_for(asyncio.gather(*(e.wait() for e in waiting)), ACK_GRACE)
+        except TimeoutError:
+            self._acks_in_flight = [e for e in self._acks_in_flight if e not in waiting]
 
     async def _send_payload(self, label: str, payload: Json) -> Ack:
         body = urlencode({"payload": json.dumps(payload)}).encode()
@@ -696,7 +718,6 @@ class SlackEmulator:
     async def _message_action(self, message: Message, user: str, action: Json) -> Ack:
         trigger_id = self._issue_trigger(user)
         url_id = self._issue_response_url(user, message.channel, message.ts)
-        self._response_urls[url_id].acked.set()
         payload: Json = {
             "type": "block_actions",
             "user": self._payload_user(user),
@@ -793,6 +814,7 @@ class SlackEmulator:
 
     async def _api(self, request: Request) -> Response:
         method = request.path_params["method"]
+        await self._let_acks_land()
         args: Json = {}
         # Recorded after handling, so a test that sees the call also sees its effects.
         try:
@@ -1006,7 +1028,7 @@ class SlackEmulator:
             body: Json | str = json.loads(raw)
         except json.JSONDecodeError:
             body = raw.decode(errors="replace")
-        await self._let_ack_land(url_id)
+        await self._let_acks_land()
         self.response_posts.append(ResponsePost(url_id, body, self.clock()))
         try:
             self._respond(url_id, body)
@@ -1014,14 +1036,6 @@ class SlackEmulator:
             self.violations.append(f"response_url {url_id}: {exc}")
             return JSONResponse({"ok": False, "error": exc.error, **exc.extra}, exc.status)
         return JSONResponse({"ok": True})
-
-    async def _let_ack_land(self, url_id: str) -> None:
-        # The app may post before its ack reaches the driver; bounded, as it may also
-        # (unusually) wait for this post before acking.
-        url = self._response_urls.get(url_id)
-        if url is not None:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(url.acked.wait(), ACK_OVERTAKE_GRACE)
 
     def _respond(self, url_id: str, body: Json | str) -> None:
         url = self._response_urls.get(url_id)

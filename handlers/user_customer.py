@@ -1,0 +1,920 @@
+"""`/uc`: look up, add, edit and preview deletes of user-customer relations."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks import user_customer as ui
+from bot.blocks.common import code, escape, fallback_text, notice
+from bot.blocks.help import UC_EXAMPLES, UC_GRAMMAR, help_blocks
+from bot.clients.errors import BackendError, BackendRejected
+from bot.deps import Deps
+from bot.models import (
+    Condition,
+    NewRelation,
+    Operator,
+    Relation,
+    RelationChange,
+    RelationField,
+    RelationKey,
+    RelationPage,
+    RelationQuery,
+    RelationSelection,
+    fingerprint,
+)
+from bot.roles import Role, refusal
+from handlers.common import (
+    UsageError,
+    audit,
+    metadata,
+    positive_int,
+    read_metadata,
+    refuse,
+    show_audit,
+    split_options,
+    view_values,
+)
+
+log = logging.getLogger("handlers.user_customer")
+FEATURE = "uc"
+
+
+# ---- grammar --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Help:
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class ListRelations:
+    query: RelationQuery
+    # The page size asked for, when it was more than a message holds.
+    asked_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Follows:
+    user_id: int
+    page: int = 1
+    size: int = ui.DEFAULT_PAGE_SIZE
+    asked_size: int | None = None
+
+
+@dataclass(frozen=True)
+class GetRelation:
+    key: RelationKey
+
+
+@dataclass(frozen=True)
+class OpenAddModal:
+    pass
+
+
+@dataclass(frozen=True)
+class OpenEditModal:
+    key: RelationKey
+
+
+@dataclass(frozen=True)
+class PreviewDelete:
+    selection: RelationSelection
+
+
+@dataclass(frozen=True)
+class ShowAudit:
+    limit: int
+
+
+PageCommand = ListRelations | Follows
+Lookup = ListRelations | Follows | GetRelation
+UcCommand = (
+    Help
+    | ListRelations
+    | Follows
+    | GetRelation
+    | OpenAddModal
+    | OpenEditModal
+    | PreviewDelete
+    | ShowAudit
+)
+
+# What each command needs, and how a refusal names it.
+_NEEDS: dict[type, tuple[Role, str]] = {
+    ListRelations: (Role.VIEWER, "look up relations"),
+    Follows: (Role.VIEWER, "look up relations"),
+    GetRelation: (Role.VIEWER, "look up relations"),
+    OpenAddModal: (Role.EDITOR, "add relations"),
+    OpenEditModal: (Role.EDITOR, "edit relations"),
+    PreviewDelete: (Role.EDITOR, "delete relations"),
+    ShowAudit: (Role.APPROVER, "read the audit log"),
+}
+
+_FIELDS: dict[str, RelationField] = {
+    "user": RelationField.USER_ID,
+    "customer": RelationField.CUSTOMER_ID,
+    "ref": RelationField.REFERENCE,
+    **{field.value: field for field in RelationField},
+}
+_OPERATORS: dict[str, Operator] = {
+    "=": Operator.EQ,
+    "!=": Operator.NE,
+    ">": Operator.GT,
+    "<": Operator.LT,
+    ">=": Operator.GE,
+    "<=": Operator.LE,
+    "~": Operator.LIKE,
+}
+_SYMBOLS = {operator: symbol for symbol, operator in _OPERATORS.items()}
+_OPERATOR_LIST = " ".join(code(symbol) for symbol in _OPERATORS)
+# Two-character operators first, so `>=` is not read as `>` followed by `=`.
+_FILTER = re.compile(r"([A-Za-z_]+)(!=|>=|<=|=|>|<|~)(.*)", re.DOTALL)
+_OPERATOR_CHARS = "=<>!~"
+_NUMERIC = frozenset(
+    {
+        RelationField.USER_ID,
+        RelationField.CUSTOMER_ID,
+        RelationField.IS_AVAILABLE,
+        RelationField.BOSS_SYNC,
+    }
+)
+# A page's command rides in its rows' block ids, next to the row's key.
+MAX_COMMAND_LENGTH = ui.BLOCK_ID_LIMIT - 40
+
+
+def parse_filter(word: str) -> Condition:
+    match = _FILTER.fullmatch(word)
+    if match is None:
+        raise UsageError(
+            f"{code(word)} is not a filter; write `<field><op><value>`, e.g. `user=998` or `ref~VIP`."
+        )
+    name, symbol, value = match.groups()
+    field = _FIELDS.get(name.lower())
+    if field is None:
+        raise UsageError(
+            f"{code(name)} is not a field; use user, customer, ref, template, script, "
+            "is_available or boss_sync."
+        )
+    if value and value[0] in _OPERATOR_CHARS:
+        raise UsageError(f"{code(symbol + value[0])} is not an operator; use {_OPERATOR_LIST}.")
+    operator = _OPERATORS[symbol]
+    if field in _NUMERIC and operator is not Operator.LIKE and not value.isdigit():
+        raise UsageError(f"`{field.value}` compares with a whole number, not {code(value)}.")
+    return Condition(field=field, op=operator, value=value)
+
+
+def _date(options: dict[str, str], name: str) -> date | None:
+    if name not in options:
+        return None
+    text = options[name]
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise UsageError(
+            f"{code(f'{name}={text}')} is not a date; write YYYY-MM-DD, e.g. `{name}=2018-11-28`."
+        ) from None
+
+
+def _paging(options: dict[str, str]) -> tuple[int, int, int | None]:
+    """Page, size, and the size asked for when it had to be capped."""
+    page = positive_int(options["page"], "`page=`") if "page" in options else 1
+    size = positive_int(options["size"], "`size=`") if "size" in options else None
+    if size is None:
+        return page, ui.DEFAULT_PAGE_SIZE, None
+    if size > ui.MAX_PAGE_SIZE:
+        return page, ui.MAX_PAGE_SIZE, size
+    return page, size, None
+
+
+def _key(words: list[str], verb: str) -> RelationKey:
+    if len(words) != 2:
+        raise UsageError(f"`{verb}` takes a user id and a customer id, e.g. `/uc {verb} 998 1001`.")
+    return RelationKey(
+        user_id=positive_int(words[0], "The user id"),
+        customer_id=positive_int(words[1], "The customer id"),
+    )
+
+
+def parse_uc_command(text: str) -> UcCommand:
+    try:
+        return _parse(text.split())
+    except UsageError as problem:
+        return Help(problem=str(problem))
+
+
+def _parse(words: list[str]) -> UcCommand:
+    if not words or words[0].lower() == "help":
+        return Help()
+    verb, rest = words[0].lower(), words[1:]
+    if verb == "list":
+        return _parse_list(rest)
+    if verb == "follows":
+        return _parse_follows(rest)
+    if verb == "get":
+        return GetRelation(_key(rest, "get"))
+    if verb == "add":
+        if rest:
+            raise UsageError("`add` takes nothing: it opens a form.")
+        return OpenAddModal()
+    if verb == "edit":
+        return OpenEditModal(_key(rest, "edit"))
+    if verb == "delete":
+        return _parse_delete(rest)
+    if verb == "audit":
+        return ShowAudit(positive_int(rest[0], "The number of entries") if rest else 20)
+    raise UsageError(f"{code(words[0])} is not something `/uc` does.")
+
+
+def _parse_list(rest: list[str]) -> ListRelations:
+    words, options = split_options(rest)
+    start, end = _date(options, "from"), _date(options, "to")
+    if start and end and start > end:
+        raise UsageError(f"`from={start}` is after `to={end}`.")
+    page, size, asked = _paging(options)
+    parsed = ListRelations(
+        RelationQuery(
+            conditions=tuple(parse_filter(word) for word in words),
+            start_time=f"{start} 00:00:00" if start else None,
+            end_time=f"{end} 23:59:59" if end else None,
+            page=page,
+            size=size,
+        ),
+        asked,
+    )
+    if len(command_text(parsed)) > MAX_COMMAND_LENGTH:
+        raise UsageError(
+            f"Those filters are too long to page through in Slack; keep them under "
+            f"{MAX_COMMAND_LENGTH} characters."
+        )
+    return parsed
+
+
+def _parse_follows(rest: list[str]) -> Follows:
+    words, options = split_options(rest)
+    if len(words) != 1:
+        raise UsageError("`follows` takes one user id, e.g. `/uc follows 998`.")
+    if extra := sorted(options.keys() - {"page", "size"}):
+        raise UsageError(f"`follows` takes only `page=` and `size=`, not `{extra[0]}=`.")
+    page, size, asked = _paging(options)
+    return Follows(positive_int(words[0], "The user id"), page, size, asked)
+
+
+def _parse_delete(rest: list[str]) -> PreviewDelete:
+    if len(rest) < 2:
+        raise UsageError(
+            "`delete` takes a user id and customer ids, e.g. `/uc delete 998 1001,1002`."
+        )
+    user = positive_int(rest[0], "The user id")
+    customers = [part for part in ",".join(rest[1:]).split(",") if part]
+    keys = [
+        RelationKey(user_id=user, customer_id=positive_int(customer, "A customer id"))
+        for customer in customers
+    ]
+    selection = RelationSelection.of(keys)
+    if len(selection.keys) > ui.MAX_DELETE:
+        raise UsageError(f"At most {ui.MAX_DELETE} relations can be deleted at once.")
+    return PreviewDelete(selection)
+
+
+def command_text(parsed: Lookup) -> str:
+    """The `/uc` arguments that repeat a lookup (button values and row block ids carry them)."""
+    match parsed:
+        case ListRelations(query):
+            parts = ["list"]
+            parts += [f"{c.field.value}{_SYMBOLS[c.op]}{c.value}" for c in query.conditions]
+            if query.start_time:
+                parts.append(f"from={query.start_time[:10]}")
+            if query.end_time:
+                parts.append(f"to={query.end_time[:10]}")
+            return " ".join([*parts, f"page={query.page}", f"size={query.size}"])
+        case Follows(user_id, page, size):
+            return f"follows {user_id} page={page} size={size}"
+        case GetRelation(key):
+            return f"get {ui.target(key)}"
+
+
+def _page_number(parsed: PageCommand) -> int:
+    return parsed.query.page if isinstance(parsed, ListRelations) else parsed.page
+
+
+def _at_page(parsed: PageCommand, page: int) -> PageCommand:
+    if isinstance(parsed, ListRelations):
+        return ListRelations(parsed.query.model_copy(update={"page": page}))
+    return Follows(parsed.user_id, page, parsed.size)
+
+
+def _title(parsed: PageCommand) -> str:
+    if isinstance(parsed, Follows):
+        return f"Customers followed by user {code(parsed.user_id)}"
+    query = parsed.query
+    where = " and ".join(
+        f"{code(c.field.value)} {escape(c.op.value)} {code(c.value)}" for c in query.conditions
+    )
+    created = _created_range(query)
+    if not where and not created:
+        return "All relations"
+    return ", ".join(part for part in ("Relations", where and f"where {where}", created) if part)
+
+
+def _created_range(query: RelationQuery) -> str:
+    start, end = (query.start_time or "")[:10], (query.end_time or "")[:10]
+    if start and end:
+        return f"created {start} → {end}"
+    if start:
+        return f"created from {start}"
+    return f"created until {end}" if end else ""
+
+
+def _empty(parsed: PageCommand, page: RelationPage) -> str:
+    if page.total_records:
+        return f"Page {_page_number(parsed)} is past the end: there are {page.total_pages} pages."
+    if isinstance(parsed, Follows):
+        return (
+            f"User {code(parsed.user_id)} follows no customer. "
+            "Check the id, or add a relation with `/uc add`."
+        )
+    if parsed.query.conditions or parsed.query.start_time or parsed.query.end_time:
+        return "No relation matches. Loosen the filters, or see them all with `/uc list`."
+    return "There are no relations yet. Add one with `/uc add`."
+
+
+def listing(parsed: PageCommand, page: RelationPage) -> ui.Listing:
+    number = _page_number(parsed)
+    last = max(page.total_pages, 1)
+    previous = _at_page(parsed, min(number - 1, last)) if number > 1 else None
+    following = _at_page(parsed, number + 1) if number < page.total_pages else None
+    size = parsed.query.size if isinstance(parsed, ListRelations) else parsed.size
+    notes = (
+        (f"{size} per page, the most one message holds (you asked for {parsed.asked_size})",)
+        if parsed.asked_size
+        else ()
+    )
+    return ui.Listing(
+        title=_title(parsed),
+        command=command_text(parsed),
+        previous=command_text(previous) if previous else None,
+        next=command_text(following) if following else None,
+        empty=_empty(parsed, page),
+        notes=notes,
+    )
+
+
+# ---- forms ----------------------------------------------------------------------------------
+
+_EDITABLE = ("template", "script", "reference")
+_EXAMPLE_IDS = {"user_id": 998, "customer_id": 1001}
+_NOTHING_CHANGED = "Nothing changed: edit the template, script or reference, or press Cancel."
+
+
+def _form_id(values: dict[str, str | None], name: str, label: str, errors: dict[str, str]) -> int:
+    text = values.get(name) or ""
+    if not text.isdigit() or int(text) <= 0:
+        errors[name] = f"The {label} is a positive whole number, like {_EXAMPLE_IDS[name]}."
+        return 0
+    return int(text)
+
+
+def read_add_form(values: dict[str, str | None]) -> tuple[NewRelation | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    user = _form_id(values, "user_id", "user id", errors)
+    customer = _form_id(values, "customer_id", "customer id", errors)
+    if not values.get("secret"):
+        errors["secret"] = "Enter the customer's authorization code."
+    if errors:
+        return None, errors
+    try:
+        return NewRelation(
+            user_id=user,
+            customer_id=customer,
+            secret=values.get("secret") or "",
+            template=values.get("template") or None,
+            script=values.get("script") or None,
+            reference=values.get("reference") or None,
+        ), {}
+    except ValidationError:
+        return None, {"user_id": "That relation is not valid."}
+
+
+def _digest(text: str) -> str:
+    return fingerprint([{"text": text}])
+
+
+def _shown_digests(relation: Relation) -> dict[str, str]:
+    """What the edit form showed, digested: fields left as shown are not sent back."""
+    shown = ui.edit_form_values(relation)
+    return {name: _digest(shown[name].strip()) for name in _EDITABLE}
+
+
+def read_edit_form(values: dict[str, str | None], shown: dict[str, str]) -> dict[str, str]:
+    """The fields a person changed; an emptied field is sent empty, to clear it."""
+    typed = {name: values.get(name) or "" for name in _EDITABLE}
+    return {name: text for name, text in typed.items() if _digest(text) != shown.get(name)}
+
+
+# ---- listeners ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Who asked, from where, how to answer them, and what the message they acted on holds."""
+
+    user: str
+    channel: str
+    trigger_id: str | None
+    respond: AsyncRespond
+    client: AsyncWebClient
+    ref: str
+    # Answer by replacing the message (a page turned, a placeholder) instead of adding one.
+    in_place: bool = False
+    ticked: frozenset[RelationKey] = frozenset()
+
+
+class UserCustomerHandlers:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def register(self, app: AsyncApp) -> None:
+        app.command("/uc")(self.on_command)
+        app.action(ui.MENU_ACTION)(self.on_menu)
+        for action_id in (ui.PREVIOUS_ACTION, ui.NEXT_ACTION, ui.RETRY_ACTION):
+            app.action(action_id)(self.on_again)
+        app.action(re.compile(f"^{re.escape(ui.TICK_ACTION)}:"))(self.on_tick)
+        app.action(ui.SHARE_ACTION)(self.on_share)
+        app.action(ui.DELETE_SELECTED_ACTION)(self.on_delete_selected)
+        app.action(ui.DISMISS_ACTION)(self.on_dismiss)
+        app.view(ui.ADD_CALLBACK)(self.on_add_submitted)
+        app.view(ui.EDIT_CALLBACK)(self.on_edit_submitted)
+
+    async def on_command(
+        self,
+        ack: AsyncAck,
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        ref = context["correlation_id"]
+        parsed = parse_uc_command(command.get("text", ""))
+        if isinstance(parsed, Help):
+            blocks = help_blocks(
+                "/uc", UC_GRAMMAR, UC_EXAMPLES, correlation_id=ref, problem=parsed.problem
+            )
+            await ack(text="How to use /uc", blocks=blocks)
+            return
+        here = Invocation(
+            command["user_id"],
+            command["channel_id"],
+            command.get("trigger_id"),
+            respond,
+            client,
+            ref,
+        )
+        if not await self._authorized(parsed, here, ack=ack):
+            return
+        placeholder = _placeholder(parsed)
+        if placeholder is None:
+            await ack()
+            await self.run(parsed, here)
+            return
+        # Something to see at once; the answer replaces it, however slow the backend.
+        await ack(text=f"Looking up {placeholder}…", blocks=ui.lookup_placeholder(placeholder))
+        await self.run(parsed, replace(here, in_place=True))
+
+    async def on_menu(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        value = (action.get("selected_option") or {}).get("value", "")
+        here = _invocation(body, respond, client, context)
+        await self._from_value(value, here, (OpenEditModal, PreviewDelete))
+
+    async def on_again(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        """Previous, Next and Try again: the lookup their value names, in place of the message."""
+        await ack()
+        here = replace(_invocation(body, respond, client, context), in_place=True)
+        await self._from_value(action.get("value", ""), here, (ListRelations, Follows, GetRelation))
+
+    async def on_tick(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        """Redraw the page, fetched afresh, so "Delete selected" names what is ticked now."""
+        await ack()
+        command = ui.command_of_row(action.get("block_id") or "")
+        if command is None:
+            log.warning("tick outside a row", extra={"block_id": action.get("block_id")})
+            return
+        here = replace(
+            _invocation(body, respond, client, context),
+            in_place=True,
+            ticked=ticked_keys(body.get("state", {}).get("values", {})),
+        )
+        await self._from_value(command, here, (ListRelations, Follows))
+
+    async def on_share(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        here = _invocation(body, respond, client, context)
+        parsed = parse_uc_command(action.get("value", ""))
+        if not isinstance(parsed, ListRelations | Follows | GetRelation):
+            log.warning("unreadable share value", extra={"value": action.get("value")})
+            return
+        if await self._authorized(parsed, here) and await self.look(parsed, here, shared=True):
+            await respond(delete_original=True)
+
+    async def on_delete_selected(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        here = _invocation(body, respond, client, context)
+        try:
+            parsed = PreviewDelete(RelationSelection.parse(action.get("value", "")))
+        except ValueError:
+            log.warning("unreadable selection", extra={"value": action.get("value")})
+            return
+        if await self._authorized(parsed, here):
+            await self.run(parsed, here)
+
+    async def on_dismiss(self, ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        await respond(delete_original=True)
+
+    async def _from_value(self, value: str, here: Invocation, accepted: tuple[type, ...]) -> None:
+        """Run the command text a button or menu carries, if it is one this control may send."""
+        parsed = parse_uc_command(value)
+        if not isinstance(parsed, accepted):
+            log.warning("unexpected value", extra={"value": value})
+            return
+        if await self._authorized(parsed, here):
+            await self.run(parsed, here)
+
+    async def _authorized(
+        self, parsed: UcCommand, here: Invocation, *, ack: AsyncAck | None = None
+    ) -> bool:
+        role, what = _NEEDS[type(parsed)]
+        if self.deps.roles.allows(here.user, role):
+            return True
+        await refuse(
+            self.deps,
+            user=here.user,
+            role=role,
+            what=what,
+            feature=FEATURE,
+            action=type(parsed).__name__.lower(),
+            target=_target(parsed),
+            ref=here.ref,
+            ack=ack,
+            respond=None if ack else here.respond,
+        )
+        return False
+
+    async def run(self, parsed: UcCommand, here: Invocation) -> None:
+        match parsed:
+            case ListRelations() | Follows() | GetRelation():
+                await self.look(parsed, here)
+            case OpenAddModal():
+                await self.open_add_modal(here)
+            case OpenEditModal(key):
+                await self.open_edit_modal(key, here)
+            case PreviewDelete(selection):
+                await self.preview_delete(selection, here)
+            case ShowAudit(limit):
+                await show_audit(self.deps, FEATURE, limit, here.respond, here.ref)
+            case Help():
+                raise AssertionError("help is answered in the ack")
+
+    # ---- lookups ----
+
+    async def look(self, parsed: Lookup, here: Invocation, *, shared: bool = False) -> bool:
+        """Answer a lookup; False when the backend failed (the person is told why)."""
+        try:
+            if isinstance(parsed, GetRelation):
+                text, blocks = await self._relation(parsed.key, here, shared=shared)
+            else:
+                text, blocks = await self._page(parsed, here, shared=shared)
+        except BackendError as error:
+            log.info("lookup failed", extra={"user": here.user, "error": type(error).__name__})
+            blocks = ui.lookup_failed(error, command_text(parsed), here.ref)
+            await self._reply(here, error.sentence, blocks)
+            return False
+        log.info("lookup", extra={"user": here.user, "query": command_text(parsed)})
+        await self._reply(here, text, blocks, shared=shared)
+        return True
+
+    async def _page(
+        self, parsed: PageCommand, here: Invocation, *, shared: bool
+    ) -> tuple[str, list[Block]]:
+        if isinstance(parsed, ListRelations):
+            page = await self.deps.relations.list(parsed.query)
+        else:
+            page = await self.deps.relations.follows(
+                parsed.user_id, page=parsed.page, size=parsed.size
+            )
+        blocks = ui.list_message(
+            listing(parsed, page),
+            page,
+            ticked=here.ticked,
+            editable=self.deps.roles.allows(here.user, Role.EDITOR),
+            correlation_id=here.ref,
+            shared_by=here.user if shared else None,
+        )
+        return ui.list_summary(page), blocks
+
+    async def _relation(
+        self, key: RelationKey, here: Invocation, *, shared: bool
+    ) -> tuple[str, list[Block]]:
+        relation = await self.deps.relations.find(key)
+        pair = f"user {key.user_id} and customer {key.customer_id}"
+        if relation is None:
+            return f"No relation between {pair}", ui.missing_relation(key, here.ref)
+        blocks = ui.relation_message(
+            relation,
+            command=command_text(GetRelation(key)),
+            editable=self.deps.roles.allows(here.user, Role.EDITOR),
+            correlation_id=here.ref,
+            shared_by=here.user if shared else None,
+        )
+        return f"The relation between {pair}", blocks
+
+    async def _reply(
+        self, here: Invocation, text: str, blocks: list[Block], *, shared: bool = False
+    ) -> None:
+        await here.respond(
+            text=fallback_text(text),
+            blocks=blocks,
+            response_type="in_channel" if shared else "ephemeral",
+            replace_original=here.in_place and not shared,
+        )
+
+    # ---- delete preview ----
+
+    async def preview_delete(self, selection: RelationSelection, here: Invocation) -> None:
+        keys = selection.keys
+        try:
+            found = await self.deps.relations.find_many(keys)
+        except BackendError as error:
+            await self._reply(
+                here, error.sentence, notice(f":x: {escape(error.sentence)}", here.ref)
+            )
+            return
+        existing = [relation for key in keys if (relation := found[key]) is not None]
+        missing = [key for key in keys if found[key] is None]
+        blocks = ui.delete_preview(
+            existing,
+            missing,
+            fingerprint=fingerprint([relation.model_dump(mode="json") for relation in existing]),
+            correlation_id=here.ref,
+        )
+        await self._reply(here, "Delete preview", blocks)
+
+    # ---- add ----
+
+    async def open_add_modal(self, here: Invocation) -> None:
+        secret = self.deps.settings.user_customer_secret
+        await here.client.views_open(
+            trigger_id=here.trigger_id,
+            view=ui.add_modal(secret=secret.get_secret_value() if secret else None),
+        )
+
+    async def on_add_submitted(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        values = view_values(view)
+        relation, errors = read_add_form(values)
+        if relation is None:
+            await ack(response_action="errors", errors=errors)
+            return
+        user, ref = body["user"]["id"], context["correlation_id"]
+        key = RelationKey(user_id=relation.user_id, customer_id=relation.customer_id)
+        if not await self._editor_in_modal(ack, user, "add", key, ref):
+            return
+        await ack(response_action="update", view=ui.saving("Add relation"))
+        try:
+            await self.deps.relations.add(relation)
+        except BackendError as error:
+            await self._audit_write("add", key, user, error)
+            result = (
+                ui.add_modal(secret=None, values=values, problem=escape(error.sentence))
+                if isinstance(error, BackendRejected)
+                else ui.result_modal("Add relation", ui.write_failed(error, key, ref))
+            )
+        else:
+            await self._audit_write("add", key, user, None, detail=_texts_detail(relation))
+            sentence = f"User {code(key.user_id)} now follows customer {code(key.customer_id)}."
+            result = ui.result_modal("Add relation", ui.write_done(sentence, key, ref))
+        await client.views_update(view_id=view["id"], view=result)
+
+    # ---- edit ----
+
+    async def open_edit_modal(self, key: RelationKey, here: Invocation) -> None:
+        # trigger_id dies 3 s after the click: open first, fetch after.
+        opened = await here.client.views_open(trigger_id=here.trigger_id, view=ui.edit_loading(key))
+        try:
+            relation = await self.deps.relations.find(key)
+        except BackendError as error:
+            view = ui.result_modal(
+                "Edit relation", notice(f":x: {escape(error.sentence)}", here.ref)
+            )
+        else:
+            view = (
+                ui.result_modal("Edit relation", ui.missing_relation(key, here.ref))
+                if relation is None
+                else ui.edit_modal(
+                    relation,
+                    private_metadata=metadata(
+                        user_id=key.user_id,
+                        customer_id=key.customer_id,
+                        shown=_shown_digests(relation),
+                    ),
+                )
+            )
+        await here.client.views_update(
+            view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view
+        )
+
+    async def on_edit_submitted(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        meta = read_metadata(view)
+        changed = read_edit_form(view_values(view), meta.get("shown", {}))
+        if not changed:
+            await ack(response_action="errors", errors={"template": _NOTHING_CHANGED})
+            return
+        key = RelationKey(user_id=meta["user_id"], customer_id=meta["customer_id"])
+        user, ref = body["user"]["id"], context["correlation_id"]
+        if not await self._editor_in_modal(ack, user, "edit", key, ref):
+            return
+        await ack(response_action="update", view=ui.saving("Edit relation"))
+        change = RelationChange(user_id=key.user_id, customer_id=key.customer_id, **changed)
+        try:
+            await self.deps.relations.edit(change)
+        except BackendError as error:
+            await self._audit_write("edit", key, user, error)
+            blocks = ui.write_failed(error, key, ref)
+        else:
+            names = ", ".join(changed)
+            await self._audit_write("edit", key, user, None, detail=f"changed {names}")
+            sentence = (
+                f"Saved the {escape(names)} of user {code(key.user_id)}'s relation "
+                f"with customer {code(key.customer_id)}."
+            )
+            blocks = ui.write_done(sentence, key, ref)
+        await client.views_update(view_id=view["id"], view=ui.result_modal("Edit relation", blocks))
+
+    async def _editor_in_modal(
+        self, ack: AsyncAck, user: str, action: str, key: RelationKey, ref: str
+    ) -> bool:
+        """Roles may change while a form is open: check again on submit, refuse in the modal."""
+        if self.deps.roles.allows(user, Role.EDITOR):
+            return True
+        sentence = refusal(Role.EDITOR, f"{action} relations")
+        title = f"{action.capitalize()} relation"
+        await ack(
+            response_action="update",
+            view=ui.result_modal(title, notice(f":no_entry: {sentence}", ref)),
+        )
+        await audit(
+            self.deps,
+            user=user,
+            action=action,
+            feature=FEATURE,
+            target=ui.target(key),
+            outcome="refused",
+            detail="needs editor",
+        )
+        return False
+
+    async def _audit_write(
+        self,
+        action: str,
+        key: RelationKey,
+        user: str,
+        error: BackendError | None,
+        detail: str = "",
+    ) -> None:
+        await audit(
+            self.deps,
+            user=user,
+            action=action,
+            feature=FEATURE,
+            target=ui.target(key),
+            outcome="ok" if error is None else type(error).__name__,
+            detail=error.sentence if error else detail,
+        )
+
+
+def ticked_keys(state_values: dict[str, Any]) -> frozenset[RelationKey]:
+    """The relations whose tick boxes are ticked in a message's state."""
+    keys = set()
+    for elements in state_values.values():
+        for action_id, state in elements.items():
+            if not action_id.startswith(f"{ui.TICK_ACTION}:"):
+                continue
+            for option in state.get("selected_options") or []:
+                key = ui.parse_key_value(option.get("value", ""))
+                if key is not None:
+                    keys.add(key)
+    return frozenset(keys)
+
+
+def _placeholder(parsed: UcCommand) -> str | None:
+    """What a command is looking up, when its answer needs the backend."""
+    match parsed:
+        case ListRelations() | Follows():
+            return "relations"
+        case GetRelation(key):
+            return f"the relation of user {code(key.user_id)} and customer {code(key.customer_id)}"
+        case PreviewDelete(selection):
+            return f"the {len(selection.keys)} relation(s) to delete"
+    return None
+
+
+def _texts_detail(relation: NewRelation) -> str:
+    """What an add set, for the audit log (never the secret)."""
+    given = {
+        "template": relation.template,
+        "script": relation.script,
+        "reference": relation.reference,
+    }
+    return ", ".join(f"{name}={value}" for name, value in given.items() if value)
+
+
+def _invocation(
+    body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: AsyncBoltContext
+) -> Invocation:
+    channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get(
+        "channel_id", ""
+    )
+    return Invocation(
+        body["user"]["id"],
+        channel,
+        body.get("trigger_id"),
+        respond,
+        client,
+        context["correlation_id"],
+    )
+
+
+def _target(parsed: UcCommand) -> str:
+    match parsed:
+        case ListRelations() | Follows():
+            return command_text(parsed)
+        case GetRelation(key) | OpenEditModal(key):
+            return ui.target(key)
+        case PreviewDelete(selection):
+            return selection.to_text()
+    return ""
