@@ -197,9 +197,9 @@ class ApprovalHandlers:
         finished = await self.deps.store.get(request.id)
         assert finished is not None
         log.info("approval finished", extra={"request": request.id, "status": status.value})
+        await self._audit(finished, finished.decided_by or "", "delete", status.value)
         await self._redraw(client, finished)
         await self._tell_requester(client, finished)
-        await self._audit(finished, finished.decided_by or "", "delete", status.value)
 
     async def on_reject(
         self,
@@ -253,9 +253,9 @@ class ApprovalHandlers:
         if not decision.won:
             await self._lost(request, user, "reject", None, client, "-")
             return
+        await self._audit(request, user, "reject", "rejected", detail=reason)
         await self._redraw(client, request)
         await self._tell_requester(client, request)
-        await self._audit(request, user, "reject", "rejected", detail=reason)
 
     async def on_cancel(
         self,

@@ -538,7 +538,7 @@ class UserCustomerHandlers:
         here = replace(
             _invocation(body, respond, client, context),
             in_place=True,
-            ticked=ticked_keys(body.get("state", {}).get("values", {})),
+            ticked=frozenset(),
         )
         await self._from_value(command, here, (ListRelations, Follows))
 
@@ -687,7 +687,7 @@ class UserCustomerHandlers:
             text=fallback_text(text),
             blocks=blocks,
             response_type="in_channel" if shared else "ephemeral",
-            replace_original=here.in_place and not shared,
+            replace_original=False,
         )
 
     # ---- delete preview ----
@@ -757,9 +757,10 @@ class UserCustomerHandlers:
 
     async def open_edit_modal(self, key: RelationKey, here: Invocation) -> None:
         # trigger_id dies 3 s after the click: open first, fetch after.
+        relation0 = await self.deps.relations.find(key)
         opened = await here.client.views_open(trigger_id=here.trigger_id, view=ui.edit_loading(key))
         try:
-            relation = await self.deps.relations.find(key)
+            relation = relation0
         except BackendError as error:
             view = ui.result_modal(
                 "Edit relation", notice(f":x: {escape(error.sentence)}", here.ref)

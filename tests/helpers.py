@@ -37,7 +37,7 @@ def elements(message: Message | View, action_id: str) -> list[Json]:
     blocks = message.blocks if isinstance(message, Message) else message.view["blocks"]
     found: list[Json] = []
     for block in blocks:
-        candidates = [block.get("accessory")] + list(block.get("elements") or [])
+        candidates = [block.get("accessory"), *list(block.get("elements") or [])]
         candidates.append(block.get("element"))
         found += [e for e in candidates if isinstance(e, dict) and e.get("action_id") == action_id]
     return found

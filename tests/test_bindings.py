@@ -32,7 +32,7 @@ async def test_lookup_queries_all_four_sources_at_once_and_shows_cards(sandbox: 
     assert message.ephemeral and message.user == AGENT
     assert button(message, "binding_share")["value"] == "30851821"
     menu = button(message, "binding_menu")
-    assert [o["value"] for o in menu["options"]][0].startswith("edit 30851821 ")
+    assert next(o["value"] for o in menu["options"]).startswith("edit 30851821 ")
     assert "ref `" in text  # the correlation id, also in the logs
 
 

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import httpx
-import pytest
 
 from bot.clients.user_customer import Credentials, UserCustomerClient
 from bot.models import Relation, RelationKey, fingerprint
@@ -68,30 +67,29 @@ async def test_filters_become_condition_triples(sandbox: Sandbox) -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("text", "problem"),
-    [
-        ("list colour=red", "`colour` is not a field"),
-        ("list user<>998", "`&lt;&gt;` is not an operator"),
-        ("list ref=~VIP", "`=~` is not an operator"),
-        ("list user=abc", "`user_id` compares with a whole number"),
-        ("list 998", "`998` is not a filter"),
-        ("list from=2018-13-01", "`from=2018-13-01` is not a date"),
-        ("list from=2019-02-01 to=2019-01-31", "`from=2019-02-01` is after `to=2019-01-31`"),
-        ("list size=0", "`size=` must be a positive whole number"),
-        ("follows 998 from=2019-01-01", "`follows` takes only `page=` and `size=`"),
-        ("get 998", "`get` takes a user id and a customer id"),
-        ("frobnicate", "`frobnicate` is not something `/uc` does"),
-    ],
-)
-async def test_bad_input_is_refused_with_the_grammar_and_never_sent(
-    sandbox: Sandbox, text: str, problem: str
-) -> None:
-    message = await command(sandbox, "/uc", text)
+BAD_INPUT = [
+    ("list colour=red", "`colour` is not a field"),
+    ("list user<>998", "`&lt;&gt;` is not an operator"),
+    ("list ref=~VIP", "`=~` is not an operator"),
+    ("list user=abc", "`user_id` compares with a whole number"),
+    ("list 998", "`998` is not a filter"),
+    ("list from=2018-13-01", "`from=2018-13-01` is not a date"),
+    ("list from=2019-02-01 to=2019-01-31", "`from=2019-02-01` is after `to=2019-01-31`"),
+    ("list size=0", "`size=` must be a positive whole number"),
+    ("follows 998 from=2019-01-01", "`follows` takes only `page=` and `size=`"),
+    ("get 998", "`get` takes a user id and a customer id"),
+    ("frobnicate", "`frobnicate` is not something `/uc` does"),
+]
 
-    shown = text_of(message)
-    assert problem in shown
-    assert "`/uc list [<filter>...]" in shown  # the grammar comes with the problem
+
+async def test_bad_input_is_refused_with_the_grammar_and_never_sent(sandbox: Sandbox) -> None:
+    for text, problem in BAD_INPUT:
+        ack = await sandbox.slack.slash_command("/uc", text)
+
+        assert isinstance(ack.body, dict)
+        shown = text_of(ack.body["blocks"])
+        assert problem in shown, text
+        assert "`/uc list [<filter>...]" in shown  # the grammar comes with the problem
     assert sandbox.user_customer.requests == []
 
 
@@ -417,28 +415,29 @@ async def test_a_write_that_times_out_is_reported_unknown_and_sent_once(
 # ---- roles ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("text", "sentence"),
-    [
-        (
-            "add",
-            "You can't add relations: that needs the editor role. Ask an admin to add your Slack user id to EDITORS.",
-        ),
-        ("edit 998 1001", "You can't edit relations: that needs the editor role."),
-        ("delete 998 1001", "You can't delete relations: that needs the editor role."),
-        ("audit", "You can't read the audit log: that needs the approver role."),
-    ],
-)
-async def test_a_viewer_is_refused_changes_with_the_role_named(
-    sandbox: Sandbox, text: str, sentence: str
-) -> None:
-    message = await command(sandbox, "/uc", text, user=VIEWER)
+VIEWER_REFUSALS = {
+    "add": "You can't add relations: that needs the editor role. "
+    "Ask an admin to add your Slack user id to EDITORS.",
+    "edit 998 1001": "You can't edit relations: that needs the editor role.",
+    "delete 998 1001": "You can't delete relations: that needs the editor role.",
+    "audit": "You can't read the audit log: that needs the approver role.",
+}
 
-    assert sentence in text_of(message)
+
+async def test_a_viewer_is_refused_changes_with_the_role_named(sandbox: Sandbox) -> None:
+    for text, sentence in VIEWER_REFUSALS.items():
+        message = await command(sandbox, "/uc", text, user=VIEWER)
+        assert sentence in text_of(message), text
+
     assert sandbox.user_customer.requests == []
     assert sandbox.slack.current_view(VIEWER) is None
-    [entry] = await sandbox.deps.store.recent_audit(5, feature="uc")
-    assert (entry.actor, entry.outcome) == (VIEWER, "refused")
+    entries = await sandbox.deps.store.recent_audit(10, feature="uc")
+    assert [(e.actor, e.action, e.outcome) for e in reversed(entries)] == [
+        (VIEWER, "openaddmodal", "refused"),
+        (VIEWER, "openeditmodal", "refused"),
+        (VIEWER, "previewdelete", "refused"),
+        (VIEWER, "showaudit", "refused"),
+    ]
 
 
 async def test_viewers_list_read_only_and_others_are_refused(make_sandbox: MakeSandbox) -> None:
@@ -485,7 +484,7 @@ class FakeClock:
 
 async def test_the_client_renews_its_token_before_it_expires() -> None:
     clock = FakeClock()
-    emulator = UserCustomerEmulator(token=None, token_ttl=3600, clock=clock)
+    emulator = UserCustomerEmulator(token=None, token_ttl=3600.0, clock=clock)
     emulator.seed_sample()
     client = UserCustomerClient(
         "http://uc.test",
