@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -151,14 +150,15 @@ _NUMERIC = frozenset(
     }
 )
 # A page's command rides in its rows' block ids, next to the row's key.
-MAX_COMMAND_LENGTH = ui.BLOCK_ID_LIMIT - 40
+MAX_COMMAND_LENGTH = ui.BLOCK_ID_LIMIT - 60
 
 
 def parse_filter(word: str) -> Condition:
     match = _FILTER.fullmatch(word)
     if match is None:
         raise UsageError(
-            f"{code(word)} is not a filter; write `<field><op><value>`, e.g. `user=998` or `ref~VIP`."
+            f"{code(word)} is not a filter; write {code('<field><op><value>')}, "
+            "e.g. `user=998` or `ref~VIP`."
         )
     name, symbol, value = match.groups()
     field = _FIELDS.get(name.lower())
@@ -323,9 +323,9 @@ def _title(parsed: PageCommand) -> str:
         f"{code(c.field.value)} {escape(c.op.value)} {code(c.value)}" for c in query.conditions
     )
     created = _created_range(query)
-    if not where and not created:
-        return "All relations"
-    return ", ".join(part for part in ("Relations", where and f"where {where}", created) if part)
+    if not where:
+        return f"Relations {created}" if created else "All relations"
+    return f"Relations where {where}, {created}" if created else f"Relations where {where}"
 
 
 def _created_range(query: RelationQuery) -> str:
@@ -350,7 +350,7 @@ def _empty(parsed: PageCommand, page: RelationPage) -> str:
     return "There are no relations yet. Add one with `/uc add`."
 
 
-def listing(parsed: PageCommand, page: RelationPage) -> ui.Listing:
+def _listing(parsed: PageCommand, page: RelationPage) -> ui.Listing:
     number = _page_number(parsed)
     last = max(page.total_pages, 1)
     previous = _at_page(parsed, min(number - 1, last)) if number > 1 else None
@@ -394,17 +394,14 @@ def read_add_form(values: dict[str, str | None]) -> tuple[NewRelation | None, di
         errors["secret"] = "Enter the customer's authorization code."
     if errors:
         return None, errors
-    try:
-        return NewRelation(
-            user_id=user,
-            customer_id=customer,
-            secret=values.get("secret") or "",
-            template=values.get("template") or None,
-            script=values.get("script") or None,
-            reference=values.get("reference") or None,
-        ), {}
-    except ValidationError:
-        return None, {"user_id": "That relation is not valid."}
+    return NewRelation(
+        user_id=user,
+        customer_id=customer,
+        secret=values.get("secret") or "",
+        template=values.get("template") or None,
+        script=values.get("script") or None,
+        reference=values.get("reference") or None,
+    ), {}
 
 
 def _digest(text: str) -> str:
@@ -538,7 +535,7 @@ class UserCustomerHandlers:
         here = replace(
             _invocation(body, respond, client, context),
             in_place=True,
-            ticked=frozenset(),
+            ticked=ticked_keys(body.get("state", {}).get("values", {})),
         )
         await self._from_value(command, here, (ListRelations, Follows))
 
@@ -655,7 +652,7 @@ class UserCustomerHandlers:
                 parsed.user_id, page=parsed.page, size=parsed.size
             )
         blocks = ui.list_message(
-            listing(parsed, page),
+            _listing(parsed, page),
             page,
             ticked=here.ticked,
             editable=self.deps.roles.allows(here.user, Role.EDITOR),
@@ -687,7 +684,7 @@ class UserCustomerHandlers:
             text=fallback_text(text),
             blocks=blocks,
             response_type="in_channel" if shared else "ephemeral",
-            replace_original=False,
+            replace_original=here.in_place and not shared,
         )
 
     # ---- delete preview ----
@@ -757,10 +754,9 @@ class UserCustomerHandlers:
 
     async def open_edit_modal(self, key: RelationKey, here: Invocation) -> None:
         # trigger_id dies 3 s after the click: open first, fetch after.
-        relation0 = await self.deps.relations.find(key)
         opened = await here.client.views_open(trigger_id=here.trigger_id, view=ui.edit_loading(key))
         try:
-            relation = relation0
+            relation = await self.deps.relations.find(key)
         except BackendError as error:
             view = ui.result_modal(
                 "Edit relation", notice(f":x: {escape(error.sentence)}", here.ref)

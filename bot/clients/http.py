@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Generator
@@ -52,12 +53,21 @@ class JsonHttp:
         max_connections: int = 100,
     ) -> None:
         self.name = name
+        self._timeout = timeout
+        # Requests beyond `max_connections` wait for a slot here, not in httpx's pool: httpcore
+        # rescans every queued request against every connection whenever one starts or ends,
+        # so a burst of lookups on a slow backend (hundreds queued) starved the event loop and
+        # with it the acks of new commands. A semaphore queues in O(1), in arrival order.
+        self._slots = asyncio.Semaphore(max_connections)
         self._client = httpx.AsyncClient(
             base_url=base_url,
             auth=auth,
             timeout=httpx.Timeout(timeout),
             transport=transport,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20),
+            # Keep what a burst opened: closing all but 20 made every later burst reconnect.
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
             headers={"Accept": "application/json", "User-Agent": "support-bot"},
         )
 
@@ -68,7 +78,7 @@ class JsonHttp:
         """Send one request; return (HTTP status, parsed JSON) or raise a typed error."""
         started = time.perf_counter()
         try:
-            response = await self._client.request(method, path, **kwargs)
+            response = await self._request(method, path, **kwargs)
         except _NOT_SENT as error:
             self._log(method, path, "unreachable", started, error=type(error).__name__)
             raise BackendUnreachable(self.name, f"{self.name} could not be reached.") from error
@@ -80,6 +90,18 @@ class JsonHttp:
             raise self._no_verdict(write, "dropped the connection") from error
         self._log(method, path, response.status_code, started)
         return response.status_code, self._parse(response, write)
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            # Nothing was sent: the same as httpx running out of pooled connections.
+            raise httpx.PoolTimeout("no free connection slot in time") from None
+        try:
+            return await self._client.request(method, path, **kwargs)
+        finally:
+            self._slots.release()
 
     def _no_verdict(self, write: bool, what: str) -> WriteOutcomeUnknown | BackendTimeout:
         if write:
