@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 
 import uvicorn
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -20,6 +23,8 @@ from bot.deps import Deps, open_deps
 from bot.settings import Settings
 
 log = logging.getLogger("bot.server")
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def http_app(bolt_app: AsyncApp, deps: Deps) -> Starlette:
@@ -58,22 +63,39 @@ async def serve_http(settings: Settings, *, host: str, port: int) -> None:
             timeout_graceful_shutdown=30,
         )
         log.info("serving over HTTP", extra={"port": port})
-        await uvicorn.Server(config).serve()
+        with _survive_reraised_signals():
+            await uvicorn.Server(config).serve()
         await drain_listeners()
     finally:
         await deps.aclose()
 
 
-async def serve_socket_mode(settings: Settings) -> None:
-    """Slack's websocket instead of a public URL; SIGTERM drains in-flight work, then stops."""
+@contextmanager
+def _survive_reraised_signals() -> Iterator[None]:
+    """Keep the process alive when uvicorn re-raises the stop signal after its shutdown.
+
+    uvicorn restores the handlers it found and raises SIGINT/SIGTERM again once it has
+    stopped; with Python's defaults that ends the process before acked work has drained.
+    """
+    previous = {sig: signal.signal(sig, _note_signal) for sig in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _note_signal(signal_number: int, _: FrameType | None) -> None:
+    log.info("stop signal", extra={"signal": signal.Signals(signal_number).name})
+
+
+async def serve_socket_mode(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Slack's websocket instead of a public URL; stops on SIGINT/SIGTERM (or `stop`), draining."""
     assert settings.slack_app_token is not None
+    stop = stop or _stop_on_signals()
     deps = await open_deps(settings)
     bolt_app = build_app(settings, deps)
     handler = AsyncSocketModeHandler(bolt_app, settings.slack_app_token.get_secret_value())
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signal_number, stop.set)
     try:
         await handler.connect_async()  # type: ignore[no-untyped-call]
         log.info("connected in Socket Mode")
@@ -82,6 +104,14 @@ async def serve_socket_mode(settings: Settings) -> None:
         await handler.close_async()  # type: ignore[no-untyped-call]
         await drain_listeners()
         await deps.aclose()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in _STOP_SIGNALS:
+        loop.add_signal_handler(signal_number, stop.set)
+    return stop
 
 
 async def drain_listeners(timeout: float = 30.0) -> None:

@@ -14,7 +14,15 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import bindings as ui
-from bot.blocks.common import code, escape, fallback_text, mrkdwn_text, notice
+from bot.blocks.common import (
+    code,
+    escape,
+    fallback_text,
+    loading_modal,
+    message_modal,
+    mrkdwn_text,
+    notice,
+)
 from bot.blocks.help import BINDING_EXAMPLES, BINDING_GRAMMAR, help_blocks
 from bot.clients.errors import BackendError
 from bot.deletions import BindingDeletion, current_records
@@ -154,7 +162,7 @@ def _parse_add(rest: list[str]) -> BindingCommand:
         return OpenAddModal()
     if len(rest) not in (3, 4):
         raise UsageError(
-            "`add` takes `<cId> <source> <openId> [<appId>]`, or nothing to open the form."
+            "`add` takes a contact id, a source, an openId and an optional appId, or nothing to open the form."
         )
     return AddNow(
         NewBinding(
@@ -408,7 +416,7 @@ class BindingHandlers:
         if not self.deps.roles.allows(user, Role.EDITOR):
             await ack(
                 response_action="update",
-                view=ui.message_modal(
+                view=message_modal(
                     "Add binding",
                     notice(":no_entry: You need the editor role (EDITORS) to add bindings.", ref),
                 ),
@@ -424,10 +432,10 @@ class BindingHandlers:
             )
             return
         await ack(
-            response_action="update", view=ui.loading_modal("Add binding", "Adding the binding…")
+            response_action="update", view=loading_modal("Add binding", "Adding the binding…")
         )
         blocks = await self._add(binding, user, ref, interactive=False)
-        await client.views_update(view_id=view["id"], view=ui.message_modal("Add binding", blocks))
+        await client.views_update(view_id=view["id"], view=message_modal("Add binding", blocks))
 
     # ---- edit ----
 
@@ -435,7 +443,7 @@ class BindingHandlers:
         # trigger_id dies 3 s after the click: open first, fetch after.
         opened = await here.client.views_open(
             trigger_id=here.trigger_id,
-            view=ui.loading_modal(
+            view=loading_modal(
                 "Edit binding",
                 f"Loading the {key.source.label} binding of contact {code(key.cid)}…",
             ),
@@ -443,12 +451,10 @@ class BindingHandlers:
         try:
             binding = await self.deps.bindings.get(key)
         except BackendError as error:
-            view = ui.message_modal(
-                "Edit binding", notice(f":x: {escape(error.sentence)}", here.ref)
-            )
+            view = message_modal("Edit binding", notice(f":x: {escape(error.sentence)}", here.ref))
         else:
             if binding is None:
-                view = ui.message_modal("Edit binding", ui.missing_binding(key, here.ref))
+                view = message_modal("Edit binding", ui.missing_binding(key, here.ref))
             else:
                 view = ui.edit_modal(
                     binding, private_metadata=metadata(cid=key.cid, source=key.source.value)
@@ -479,7 +485,7 @@ class BindingHandlers:
         if not self.deps.roles.allows(user, Role.EDITOR):
             await ack(
                 response_action="update",
-                view=ui.message_modal(
+                view=message_modal(
                     "Edit binding",
                     notice(":no_entry: You need the editor role (EDITORS) to edit bindings.", ref),
                 ),
@@ -494,7 +500,7 @@ class BindingHandlers:
                 detail="needs editor",
             )
             return
-        await ack(response_action="update", view=ui.loading_modal("Edit binding", "Saving…"))
+        await ack(response_action="update", view=loading_modal("Edit binding", "Saving…"))
         change = BindingChange(
             cid=key.cid,
             source=key.source,
@@ -516,7 +522,7 @@ class BindingHandlers:
                 ref,
                 interactive=False,
             )
-        await client.views_update(view_id=view["id"], view=ui.message_modal("Edit binding", blocks))
+        await client.views_update(view_id=view["id"], view=message_modal("Edit binding", blocks))
 
     # ---- delete preview ----
 

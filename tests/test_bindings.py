@@ -236,7 +236,7 @@ async def test_delete_preview_shows_the_binding_fetched_fresh_with_a_confirm(
         ("30851821 myspace", "`myspace` is not a source"),
         ("edit 30851821", "`edit` takes a contact id and a source"),
         ("0", "The contact id must be a positive whole number, not `0`."),
-        ("add 1 wechat", "`add` takes `<cId> <source> <openId> [<appId>]`"),
+        ("add 1 wechat", "`add` takes a contact id, a source, an openId and an optional appId"),
     ],
 )
 async def test_help_and_malformed_input_show_the_grammar(
@@ -244,7 +244,7 @@ async def test_help_and_malformed_input_show_the_grammar(
 ) -> None:
     message = await command(sandbox, "/binding", text)
     shown = text_of(message)
-    assert "`/binding openid <openId> [<source>]`" in shown
+    assert "`/binding openid &lt;openId&gt; [&lt;source&gt;]`" in shown
     assert "Examples:" in shown
     if problem:
         assert "I couldn't read that" in shown and problem in shown

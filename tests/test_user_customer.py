@@ -89,7 +89,7 @@ async def test_bad_input_is_refused_with_the_grammar_and_never_sent(sandbox: San
         assert isinstance(ack.body, dict)
         shown = text_of(ack.body["blocks"])
         assert problem in shown, text
-        assert "`/uc list [<filter>...]" in shown  # the grammar comes with the problem
+        assert "`/uc list [&lt;filter&gt;...]" in shown  # the grammar comes with the problem
     assert sandbox.user_customer.requests == []
 
 

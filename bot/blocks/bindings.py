@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import (
     Block,
-    DividerBlock,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -25,7 +24,6 @@ from bot.blocks.common import (
     field,
     footer,
     overflow,
-    plain,
     quoted,
     section,
     share_button,
@@ -286,17 +284,3 @@ def edit_modal(binding: Binding, *, private_metadata: str) -> View:
             context(f"Remark: {quoted(binding.remark)}"),
         ],
     )
-
-
-def message_modal(title: str, blocks: list[Block]) -> View:
-    """A modal that only tells something: loading, saving, a result, an error."""
-    return View(
-        type="modal",
-        title=PlainTextObject(text=plain(title, 24)),
-        close=PlainTextObject(text="Close"),
-        blocks=blocks,
-    )
-
-
-def loading_modal(title: str, what: str) -> View:
-    return message_modal(title, [section(f":hourglass_flowing_sand: {what}"), DividerBlock()])

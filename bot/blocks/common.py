@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
     ContextBlock,
+    DividerBlock,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -22,6 +23,7 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
 SECTION_TEXT_LIMIT = 3000
 FIELD_TEXT_LIMIT = 2000
@@ -199,3 +201,17 @@ def text_input(
             max_length=max_length,
         ),
     )
+
+
+def message_modal(title: str, blocks: list[Block]) -> View:
+    """A modal that only tells something: loading, saving, a result, an error."""
+    return View(
+        type="modal",
+        title=PlainTextObject(text=plain(title, 24)),
+        close=PlainTextObject(text="Close"),
+        blocks=blocks,
+    )
+
+
+def loading_modal(title: str, what: str) -> View:
+    return message_modal(title, [section(f":hourglass_flowing_sand: {what}"), DividerBlock()])

@@ -17,7 +17,6 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.bindings import loading_modal, message_modal
 from bot.blocks.common import (
     MAX_MESSAGE_BLOCKS,
     OPTION_TEXT_LIMIT,
@@ -30,6 +29,8 @@ from bot.blocks.common import (
     escape,
     field,
     footer,
+    loading_modal,
+    message_modal,
     overflow,
     plain,
     quoted,

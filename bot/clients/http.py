@@ -19,6 +19,7 @@ from bot.clients.errors import (
     MalformedResponse,
     WriteOutcomeUnknown,
 )
+from bot.clients.transport import AiohttpTransport
 
 log = logging.getLogger("bot.backend")
 
@@ -63,8 +64,8 @@ class JsonHttp:
             base_url=base_url,
             auth=auth,
             timeout=httpx.Timeout(timeout),
-            transport=transport,
-            # Keep what a burst opened: closing all but 20 made every later burst reconnect.
+            transport=transport or AiohttpTransport(max_connections=max_connections),
+            # Used only where a proxy from the environment takes over the transport.
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),

@@ -49,6 +49,8 @@ FORM: Final = "application/x-www-form-urlencoded"
 
 # Methods that change what a person sees, so must come after the ack that preceded them.
 _SHOWN: Final = ("chat.", "views.")
+# Methods Slack accepts only with the app-level token (xapp-), not the bot token.
+_APP_LEVEL: Final = frozenset({"apps.connections.open"})
 _JSON_ARGS: Final = ("blocks", "view", "attachments", "metadata")
 _TEXT_INPUTS: Final = frozenset(
     {"plain_text_input", "email_text_input", "url_text_input", "number_input"}
@@ -309,11 +311,15 @@ class SlackEmulator:
         signing_secret: str = "sandbox-signing-secret",
         bot_token: str = "xoxb-sandbox",
         *,
+        app_token: str = "xapp-sandbox",
         team_id: str = "T0SANDBOX",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.signing_secret = signing_secret
         self.bot_token = bot_token
+        self.app_token = app_token
+        # Where apps.connections.open sends a Socket Mode app; None: Socket Mode is off.
+        self.socket_mode_url: str | None = None
         self.team_id = team_id
         self.team_domain = "sandbox"
         self.clock = clock
@@ -335,6 +341,7 @@ class SlackEmulator:
         self._last_micros = 0
         self._methods: dict[str, Callable[[Json], Json]] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._apps_connections_open,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
@@ -442,9 +449,41 @@ class SlackEmulator:
         **overrides: str,
     ) -> Ack:
         """Someone types `command text`; `headers` replace signature headers (ack not judged)."""
+        fields = self.command_fields(
+            command,
+            text,
+            user_id=user_id,
+            user_name=user_name,
+            channel_id=channel_id,
+            channel_name=channel_name,
+            **overrides,
+        )
+        url_id = fields["response_url"].rsplit("/", 1)[-1]
+        async with self._ack_in_flight():
+            ack = await self._send(command, urlencode(fields).encode(), FORM, headers)
+            if headers is None and ack.status == 200:
+                self._show_command_ack(command, ack.body, url_id)
+        ack.response_url, ack.trigger_id = fields["response_url"], fields["trigger_id"]
+        return ack
+
+    def command_fields(
+        self,
+        command: str,
+        text: str = "",
+        *,
+        user_id: str = "U0AGENT",
+        user_name: str | None = None,
+        channel_id: str = "C0SUPPORT",
+        channel_name: str | None = None,
+        **overrides: str,
+    ) -> dict[str, str]:
+        """What Slack sends for `command text`, with a fresh trigger_id and response_url.
+
+        Over HTTP it is the form body; in Socket Mode, the envelope's payload.
+        """
         trigger_id = self._issue_trigger(user_id)
         url_id = self._issue_response_url(user_id, channel_id, None)
-        fields = {
+        return {
             "token": VERIFICATION_TOKEN,
             "team_id": self.team_id,
             "team_domain": self.team_domain,
@@ -460,12 +499,6 @@ class SlackEmulator:
             "trigger_id": trigger_id,
             **overrides,
         }
-        async with self._ack_in_flight():
-            ack = await self._send(command, urlencode(fields).encode(), FORM, headers)
-            if headers is None and ack.status == 200:
-                self._show_command_ack(command, ack.body, url_id)
-        ack.response_url, ack.trigger_id = fields["response_url"], trigger_id
-        return ack
 
     async def click(
         self,
@@ -818,7 +851,8 @@ class SlackEmulator:
         # Recorded after handling, so a test that sees the call also sees its effects.
         try:
             args = await _read_args(request)
-            self._authenticate(request, args.pop("token", None))
+            expected = self.app_token if method in _APP_LEVEL else self.bot_token
+            self._authenticate(request, args.pop("token", None), expected)
             handler = self._methods.get(method)
             if handler is None:
                 raise _SlackError("unknown_method", "not emulated or not a Slack method")
@@ -831,12 +865,12 @@ class SlackEmulator:
             self.calls.append(ApiCall(method, args, self.clock()))
         return JSONResponse(answer)
 
-    def _authenticate(self, request: Request, token: str | None) -> None:
+    def _authenticate(self, request: Request, token: str | None, expected: str) -> None:
         header = request.headers.get("authorization", "")
         given = header.removeprefix("Bearer ") if header.startswith("Bearer ") else token
         if not given:
             raise _SlackError("not_authed", "no token")
-        if given != self.bot_token:
+        if given != expected:
             raise _SlackError("invalid_auth", "wrong token")
 
     def _auth_test(self, args: Json) -> Json:
@@ -850,6 +884,11 @@ class SlackEmulator:
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
+
+    def _apps_connections_open(self, args: Json) -> Json:
+        if self.socket_mode_url is None:
+            raise _SlackError("not_allowed_token_type", "Socket Mode is off", violation=False)
+        return {"ok": True, "url": self.socket_mode_url}
 
     def _chat_post_message(self, args: Json) -> Json:
         channel = self._channel(args.get("channel"))
