@@ -19,7 +19,7 @@ from bot.sandbox.harness import (
 from bot.sandbox.slack import Message
 from bot.store import ApprovalStatus
 from tests.conftest import MakeSandbox
-from tests.helpers import button, command, text_of
+from tests.helpers import button, command, reply, text_of
 
 
 async def file_delete(
@@ -127,6 +127,30 @@ async def test_multi_relation_delete_runs_multi_delete_once(sandbox: Sandbox) ->
     assert uc_writes(sandbox) == [
         ("multi_delete", {"user_id": "998", "customer_id": ["1001", "1002"]})
     ]
+
+
+async def test_delete_selected_across_two_users_runs_one_call_per_user(
+    sandbox: Sandbox,
+) -> None:
+    page = await command(sandbox, "/uc", "list")
+    for count, key in enumerate(("999:1001", "999:1003", "1000:1002"), start=1):
+        await sandbox.slack.tick(page, f"uc_tick:{key}", [key])
+        await settled(sandbox, page, f"Delete selected ({count})")
+    ack = await sandbox.slack.click(page, "uc_delete_selected")
+    preview = await reply(sandbox, ack)
+    await sandbox.slack.click(preview, "uc_delete", value=button(preview, "uc_delete")["value"])
+    card = await approval_card(sandbox)
+    assert "3 relations of 2 users" in text_of(card)
+    await click_approve(sandbox, card)
+    await settled(sandbox, card, "Approved and executed")
+    assert sorted(uc_writes(sandbox), key=str) == sorted(
+        [
+            ("multi_delete", {"user_id": "999", "customer_id": ["1001", "1003"]}),
+            ("delete", {"user_id": "1000", "customer_id": "1002"}),
+        ],
+        key=str,
+    )
+    assert not {(999, 1001), (999, 1003), (1000, 1002)} & set(sandbox.user_customer.relations)
 
 
 async def test_non_approver_and_requester_are_refused_and_nothing_runs(sandbox: Sandbox) -> None:

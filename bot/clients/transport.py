@@ -76,7 +76,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             headers=answer.raw_headers,
             content=content,
             request=request,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": (answer.reason or "").encode()},
+            extensions={
+                "http_version": b"HTTP/1.1",
+                "reason_phrase": (answer.reason or "").encode(),
+            },
         )
 
     async def aclose(self) -> None:
