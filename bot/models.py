@@ -91,6 +91,11 @@ class BindingKey(BaseModel):
     cid: int = Field(gt=0)
     source: AccountSource
 
+    @property
+    def args(self) -> str:
+        """How `/binding edit|delete` and button values name it: `30851821 wechat`."""
+        return f"{self.cid} {self.source.value}"
+
 
 class NewBinding(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -99,6 +104,10 @@ class NewBinding(BaseModel):
     source: AccountSource
     open_id: str = Field(min_length=1)
     app_id: str = ""
+
+    @property
+    def key(self) -> BindingKey:
+        return BindingKey(cid=self.cid, source=self.source)
 
 
 class BindingChange(BaseModel):

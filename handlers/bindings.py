@@ -26,7 +26,6 @@ from bot.blocks.common import (
 from bot.blocks.help import BINDING_EXAMPLES, BINDING_GRAMMAR, help_blocks
 from bot.clients.errors import BackendError
 from bot.deletions import BindingDeletion, current_records
-from bot.deps import Deps
 from bot.models import (
     AccountSource,
     Binding,
@@ -38,12 +37,16 @@ from bot.models import (
 )
 from bot.roles import Role
 from handlers.common import (
+    FeatureHandlers,
+    Help,
+    Invocation,
+    OpenAddModal,
+    ShowAudit,
     UsageError,
-    audit,
+    invocation_of,
     metadata,
     positive_int,
     read_metadata,
-    refuse,
     show_audit,
     view_values,
 )
@@ -56,18 +59,8 @@ FEATURE = "binding"
 
 
 @dataclass(frozen=True)
-class Help:
-    problem: str | None = None
-
-
-@dataclass(frozen=True)
 class Lookup:
     query: BindingQuery
-
-
-@dataclass(frozen=True)
-class OpenAddModal:
-    pass
 
 
 @dataclass(frozen=True)
@@ -85,14 +78,8 @@ class PreviewDelete:
     key: BindingKey
 
 
-@dataclass(frozen=True)
-class ShowAudit:
-    limit: int
-
-
 BindingCommand = Help | Lookup | OpenAddModal | AddNow | OpenEditModal | PreviewDelete | ShowAudit
 
-# What each command needs, and how a refusal names it.
 _NEEDS: dict[type, tuple[Role, str]] = {
     Lookup: (Role.VIEWER, "look up bindings"),
     OpenAddModal: (Role.EDITOR, "add bindings"),
@@ -177,21 +164,12 @@ def _parse_add(rest: list[str]) -> BindingCommand:
 # ---- listeners ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Invocation:
-    """Who asked, from where, and how to answer them."""
+class BindingHandlers(FeatureHandlers):
+    feature = FEATURE
+    needs = _NEEDS
 
-    user: str
-    channel: str
-    trigger_id: str | None
-    respond: AsyncRespond
-    client: AsyncWebClient
-    ref: str
-
-
-class BindingHandlers:
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
+    def target(self, parsed: object) -> str:
+        return _target(parsed)
 
     def register(self, app: AsyncApp) -> None:
         app.command("/binding")(self.on_command)
@@ -230,7 +208,7 @@ class BindingHandlers:
             client,
             ref,
         )
-        if not await self._authorized(parsed, here, ack=ack):
+        if not await self.authorized(parsed, here, ack=ack):
             return
         if isinstance(parsed, Lookup):
             # Something to see at once; the answer replaces it, however slow the backend.
@@ -275,9 +253,9 @@ class BindingHandlers:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        here = _invocation(body, respond, client, context)
+        here = invocation_of(body, respond, client, context)
         parsed = parse_binding_command(action.get("value", ""))
-        if not isinstance(parsed, Lookup) or not await self._authorized(parsed, here):
+        if not isinstance(parsed, Lookup) or not await self.authorized(parsed, here):
             return
         await self.lookup(parsed.query, here, shared=True)
         await respond(delete_original=True)
@@ -294,33 +272,13 @@ class BindingHandlers:
         client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
-        here = _invocation(body, respond, client, context)
+        here = invocation_of(body, respond, client, context)
         parsed = parse_binding_command(value)
         if isinstance(parsed, Help):
             log.warning("unreadable button value", extra={"value": value})
             return
-        if await self._authorized(parsed, here):
+        if await self.authorized(parsed, here):
             await self.run(parsed, here)
-
-    async def _authorized(
-        self, parsed: BindingCommand, here: Invocation, *, ack: AsyncAck | None = None
-    ) -> bool:
-        role, what = _NEEDS[type(parsed)]
-        if self.deps.roles.allows(here.user, role):
-            return True
-        await refuse(
-            self.deps,
-            user=here.user,
-            role=role,
-            what=what,
-            feature=FEATURE,
-            action=type(parsed).__name__.lower(),
-            target=_target(parsed),
-            ref=here.ref,
-            ack=ack,
-            respond=None if ack else here.respond,
-        )
-        return False
 
     async def run(self, parsed: BindingCommand, here: Invocation) -> None:
         match parsed:
@@ -386,14 +344,14 @@ class BindingHandlers:
     async def _add(
         self, binding: NewBinding, user: str, ref: str, *, interactive: bool = True
     ) -> list[Any]:
-        key = BindingKey(cid=binding.cid, source=binding.source)
+        key = binding.key
         try:
             await self.deps.bindings.add(binding)
         except BackendError as error:
-            await self._audit_write("add", key, user, error)
+            await self.audit_write("add", key.args, user, error)
             return ui.write_failed(error, key, ref, interactive=interactive)
-        await self._audit_write(
-            "add", key, user, None, detail=f"openId={binding.open_id} appId={binding.app_id}"
+        await self.audit_write(
+            "add", key.args, user, None, detail=f"openId={binding.open_id} appId={binding.app_id}"
         )
         sentence = f"Contact {code(binding.cid)} is now bound to {binding.source.label} openId {code(binding.open_id)}."
         return ui.write_done(sentence, key, ref, interactive=interactive)
@@ -413,23 +371,15 @@ class BindingHandlers:
             return
         user = body["user"]["id"]
         ref = context["correlation_id"]
-        if not self.deps.roles.allows(user, Role.EDITOR):
-            await ack(
-                response_action="update",
-                view=message_modal(
-                    "Add binding",
-                    notice(":no_entry: You need the editor role (EDITORS) to add bindings.", ref),
-                ),
-            )
-            await audit(
-                self.deps,
-                user=user,
-                action="add",
-                feature=FEATURE,
-                target=f"{binding.cid} {binding.source.value}",
-                outcome="refused",
-                detail="needs editor",
-            )
+        if not await self.editor_in_modal(
+            ack,
+            user=user,
+            action="add",
+            what="add bindings",
+            title="Add binding",
+            target=binding.key.args,
+            ref=ref,
+        ):
             return
         await ack(
             response_action="update", view=loading_modal("Add binding", "Adding the binding…")
@@ -482,23 +432,15 @@ class BindingHandlers:
         key = BindingKey(cid=meta["cid"], source=AccountSource(meta["source"]))
         user = body["user"]["id"]
         ref = context["correlation_id"]
-        if not self.deps.roles.allows(user, Role.EDITOR):
-            await ack(
-                response_action="update",
-                view=message_modal(
-                    "Edit binding",
-                    notice(":no_entry: You need the editor role (EDITORS) to edit bindings.", ref),
-                ),
-            )
-            await audit(
-                self.deps,
-                user=user,
-                action="edit",
-                feature=FEATURE,
-                target=f"{key.cid} {key.source.value}",
-                outcome="refused",
-                detail="needs editor",
-            )
+        if not await self.editor_in_modal(
+            ack,
+            user=user,
+            action="edit",
+            what="edit bindings",
+            title="Edit binding",
+            target=key.args,
+            ref=ref,
+        ):
             return
         await ack(response_action="update", view=loading_modal("Edit binding", "Saving…"))
         change = BindingChange(
@@ -510,11 +452,15 @@ class BindingHandlers:
         try:
             await self.deps.bindings.change(change)
         except BackendError as error:
-            await self._audit_write("edit", key, user, error)
+            await self.audit_write("edit", key.args, user, error)
             blocks = ui.write_failed(error, key, ref, interactive=False)
         else:
-            await self._audit_write(
-                "edit", key, user, None, detail=f"openId={change.open_id} appId={change.app_id}"
+            await self.audit_write(
+                "edit",
+                key.args,
+                user,
+                None,
+                detail=f"openId={change.open_id} appId={change.app_id}",
             )
             blocks = ui.write_done(
                 f"The {key.source.label} binding of contact {code(key.cid)} now points to openId {code(change.open_id or '')}.",
@@ -548,19 +494,6 @@ class BindingHandlers:
     async def show_audit(self, limit: int, here: Invocation) -> None:
         await show_audit(self.deps, FEATURE, limit, here.respond, here.ref)
 
-    async def _audit_write(
-        self, action: str, key: BindingKey, user: str, error: BackendError | None, detail: str = ""
-    ) -> None:
-        await audit(
-            self.deps,
-            user=user,
-            action=action,
-            feature=FEATURE,
-            target=f"{key.cid} {key.source.value}",
-            outcome="ok" if error is None else type(error).__name__,
-            detail=error.sentence if error else detail,
-        )
-
 
 def read_add_form(values: dict[str, str | None]) -> tuple[NewBinding | None, dict[str, str]]:
     errors: dict[str, str] = {}
@@ -585,30 +518,14 @@ def read_add_form(values: dict[str, str | None]) -> tuple[NewBinding | None, dic
         return None, {"cid": "That contact id is not valid."}
 
 
-def _invocation(
-    body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: AsyncBoltContext
-) -> Invocation:
-    channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get(
-        "channel_id", ""
-    )
-    return Invocation(
-        body["user"]["id"],
-        channel,
-        body.get("trigger_id"),
-        respond,
-        client,
-        context["correlation_id"],
-    )
-
-
-def _target(parsed: BindingCommand) -> str:
+def _target(parsed: object) -> str:
     match parsed:
         case Lookup(query):
             return query.command_text
         case AddNow(binding):
-            return f"{binding.cid} {binding.source.value}"
+            return binding.key.args
         case OpenEditModal(key) | PreviewDelete(key):
-            return f"{key.cid} {key.source.value}"
+            return key.args
     return ""
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.approvals import audit_blocks
-from bot.blocks.common import code, fallback_text, mrkdwn_text, notice
+from bot.blocks.common import code, fallback_text, message_modal, mrkdwn_text, notice
+from bot.clients.errors import BackendError
 from bot.deps import Deps
 from bot.roles import Role, refusal
 
@@ -20,6 +24,53 @@ log = logging.getLogger("handlers")
 
 class UsageError(ValueError):
     """What was wrong with the typed input, as a sentence."""
+
+
+# Commands every feature's grammar has.
+
+
+@dataclass(frozen=True)
+class Help:
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenAddModal:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowAudit:
+    limit: int
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Who asked, from where, and how to answer them."""
+
+    user: str
+    channel: str
+    trigger_id: str | None
+    respond: AsyncRespond
+    client: AsyncWebClient
+    ref: str
+
+
+def invocation_of(
+    body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: AsyncBoltContext
+) -> Invocation:
+    """The invocation behind a block action (a button, a menu, a tick)."""
+    channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get(
+        "channel_id", ""
+    )
+    return Invocation(
+        body["user"]["id"],
+        channel,
+        body.get("trigger_id"),
+        respond,
+        client,
+        context["correlation_id"],
+    )
 
 
 def split_options(tokens: Iterable[str]) -> tuple[list[str], dict[str, str]]:
@@ -129,3 +180,81 @@ async def show_audit(
         blocks=audit_blocks(feature, entries, correlation_id),
         replace_original=False,
     )
+
+
+class FeatureHandlers:
+    """Authorization and auditing as every feature's listeners do them."""
+
+    feature: str
+    # What each command needs, and how a refusal names it.
+    needs: dict[type, tuple[Role, str]]
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def target(self, parsed: object) -> str:
+        """How the audit log names what a command acts on."""
+        raise NotImplementedError
+
+    async def authorized(
+        self, parsed: object, here: Invocation, *, ack: AsyncAck | None = None
+    ) -> bool:
+        role, what = self.needs[type(parsed)]
+        if self.deps.roles.allows(here.user, role):
+            return True
+        await refuse(
+            self.deps,
+            user=here.user,
+            role=role,
+            what=what,
+            feature=self.feature,
+            action=type(parsed).__name__.lower(),
+            target=self.target(parsed),
+            ref=here.ref,
+            ack=ack,
+            respond=None if ack else here.respond,
+        )
+        return False
+
+    async def editor_in_modal(
+        self,
+        ack: AsyncAck,
+        *,
+        user: str,
+        action: str,
+        what: str,
+        title: str,
+        target: str,
+        ref: str,
+    ) -> bool:
+        """Roles may change while a form is open: check again on submit, refuse in the modal."""
+        if self.deps.roles.allows(user, Role.EDITOR):
+            return True
+        sentence = refusal(Role.EDITOR, what)
+        await ack(
+            response_action="update",
+            view=message_modal(title, notice(f":no_entry: {sentence}", ref)),
+        )
+        await audit(
+            self.deps,
+            user=user,
+            action=action,
+            feature=self.feature,
+            target=target,
+            outcome="refused",
+            detail="needs editor",
+        )
+        return False
+
+    async def audit_write(
+        self, action: str, target: str, user: str, error: BackendError | None, detail: str = ""
+    ) -> None:
+        await audit(
+            self.deps,
+            user=user,
+            action=action,
+            feature=self.feature,
+            target=target,
+            outcome="ok" if error is None else type(error).__name__,
+            detail=error.sentence if error else detail,
+        )

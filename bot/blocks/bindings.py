@@ -70,7 +70,7 @@ def binding_fields(binding: Binding) -> list[MarkdownTextObject]:
 def binding_card(binding: Binding, *, interactive: bool) -> Block:
     menu = None
     if interactive:
-        target = f"{binding.cid} {binding.source.value}"
+        target = binding.key.args
         menu = overflow(MENU_ACTION, [("Edit", f"edit {target}"), ("Delete", f"delete {target}")])
     return card(
         f"*{binding.source.label}* binding of contact {code(binding.cid)}",
@@ -157,7 +157,7 @@ def _nothing_found(query: BindingQuery) -> str:
 
 
 def delete_preview(binding: Binding, *, fingerprint: str, correlation_id: str) -> list[Block]:
-    target = f"{binding.cid} {binding.source.value}"
+    target = binding.key.args
     dialog = confirm_dialog(
         "Request this delete?",
         f"The {escape(binding.source.label)} binding of contact {code(binding.cid)} "
@@ -192,7 +192,7 @@ def write_done(
 ) -> list[Block]:
     blocks: list[Block] = [section(f":white_check_mark: {sentence}")]
     if interactive:
-        blocks.append(actions(button("Look it up", LOOKUP_ACTION, f"{key.cid} {key.source.value}")))
+        blocks.append(actions(button("Look it up", LOOKUP_ACTION, key.args)))
     return [*blocks, footer(correlation_id)]
 
 
@@ -204,7 +204,7 @@ def write_failed(
     In a modal (not interactive) the next step is the command to type: buttons there would
     have no message to answer in.
     """
-    target = f"{key.cid} {key.source.value}"
+    target = key.args
     if isinstance(error, AlreadyBound):
         return [
             section(
