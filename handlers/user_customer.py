@@ -15,10 +15,9 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import user_customer as ui
-from bot.blocks.common import code, escape, fallback_text, notice
+from bot.blocks.common import code, escape, fallback_text, message_modal, notice
 from bot.blocks.help import UC_EXAMPLES, UC_GRAMMAR, help_blocks
 from bot.clients.errors import BackendError, BackendRejected
-from bot.deps import Deps
 from bot.models import (
     Condition,
     NewRelation,
@@ -32,14 +31,18 @@ from bot.models import (
     RelationSelection,
     fingerprint,
 )
-from bot.roles import Role, refusal
+from bot.roles import Role
+from handlers import common
 from handlers.common import (
+    FeatureHandlers,
+    Help,
+    OpenAddModal,
+    ShowAudit,
     UsageError,
-    audit,
+    invocation_of,
     metadata,
     positive_int,
     read_metadata,
-    refuse,
     show_audit,
     split_options,
     view_values,
@@ -50,11 +53,6 @@ FEATURE = "uc"
 
 
 # ---- grammar --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Help:
-    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,11 +76,6 @@ class GetRelation:
 
 
 @dataclass(frozen=True)
-class OpenAddModal:
-    pass
-
-
-@dataclass(frozen=True)
 class OpenEditModal:
     key: RelationKey
 
@@ -90,11 +83,6 @@ class OpenEditModal:
 @dataclass(frozen=True)
 class PreviewDelete:
     selection: RelationSelection
-
-
-@dataclass(frozen=True)
-class ShowAudit:
-    limit: int
 
 
 PageCommand = ListRelations | Follows
@@ -110,7 +98,6 @@ UcCommand = (
     | ShowAudit
 )
 
-# What each command needs, and how a refusal names it.
 _NEEDS: dict[type, tuple[Role, str]] = {
     ListRelations: (Role.VIEWER, "look up relations"),
     Follows: (Role.VIEWER, "look up relations"),
@@ -424,23 +411,20 @@ def read_edit_form(values: dict[str, str | None], shown: dict[str, str]) -> dict
 
 
 @dataclass(frozen=True)
-class Invocation:
-    """Who asked, from where, how to answer them, and what the message they acted on holds."""
+class Invocation(common.Invocation):
+    """An invocation, and what the message it acted on holds."""
 
-    user: str
-    channel: str
-    trigger_id: str | None
-    respond: AsyncRespond
-    client: AsyncWebClient
-    ref: str
     # Answer by replacing the message (a page turned, a placeholder) instead of adding one.
     in_place: bool = False
     ticked: frozenset[RelationKey] = frozenset()
 
 
-class UserCustomerHandlers:
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
+class UserCustomerHandlers(FeatureHandlers):
+    feature = FEATURE
+    needs = _NEEDS
+
+    def target(self, parsed: object) -> str:
+        return _target(parsed)
 
     def register(self, app: AsyncApp) -> None:
         app.command("/uc")(self.on_command)
@@ -478,7 +462,7 @@ class UserCustomerHandlers:
             client,
             ref,
         )
-        if not await self._authorized(parsed, here, ack=ack):
+        if not await self.authorized(parsed, here, ack=ack):
             return
         placeholder = _placeholder(parsed)
         if placeholder is None:
@@ -554,7 +538,7 @@ class UserCustomerHandlers:
         if not isinstance(parsed, ListRelations | Follows | GetRelation):
             log.warning("unreadable share value", extra={"value": action.get("value")})
             return
-        if await self._authorized(parsed, here) and await self.look(parsed, here, shared=True):
+        if await self.authorized(parsed, here) and await self.look(parsed, here, shared=True):
             await respond(delete_original=True)
 
     async def on_delete_selected(
@@ -573,7 +557,7 @@ class UserCustomerHandlers:
         except ValueError:
             log.warning("unreadable selection", extra={"value": action.get("value")})
             return
-        if await self._authorized(parsed, here):
+        if await self.authorized(parsed, here):
             await self.run(parsed, here)
 
     async def on_dismiss(self, ack: AsyncAck, respond: AsyncRespond) -> None:
@@ -586,28 +570,8 @@ class UserCustomerHandlers:
         if not isinstance(parsed, accepted):
             log.warning("unexpected value", extra={"value": value})
             return
-        if await self._authorized(parsed, here):
+        if await self.authorized(parsed, here):
             await self.run(parsed, here)
-
-    async def _authorized(
-        self, parsed: UcCommand, here: Invocation, *, ack: AsyncAck | None = None
-    ) -> bool:
-        role, what = _NEEDS[type(parsed)]
-        if self.deps.roles.allows(here.user, role):
-            return True
-        await refuse(
-            self.deps,
-            user=here.user,
-            role=role,
-            what=what,
-            feature=FEATURE,
-            action=type(parsed).__name__.lower(),
-            target=_target(parsed),
-            ref=here.ref,
-            ack=ack,
-            respond=None if ack else here.respond,
-        )
-        return False
 
     async def run(self, parsed: UcCommand, here: Invocation) -> None:
         match parsed:
@@ -732,22 +696,32 @@ class UserCustomerHandlers:
             return
         user, ref = body["user"]["id"], context["correlation_id"]
         key = RelationKey(user_id=relation.user_id, customer_id=relation.customer_id)
-        if not await self._editor_in_modal(ack, user, "add", key, ref):
+        if not await self.editor_in_modal(
+            ack,
+            user=user,
+            action="add",
+            what="add relations",
+            title="Add relation",
+            target=ui.target(key),
+            ref=ref,
+        ):
             return
         await ack(response_action="update", view=ui.saving("Add relation"))
         try:
             await self.deps.relations.add(relation)
         except BackendError as error:
-            await self._audit_write("add", key, user, error)
+            await self.audit_write("add", ui.target(key), user, error)
             result = (
                 ui.add_modal(secret=None, values=values, problem=escape(error.sentence))
                 if isinstance(error, BackendRejected)
-                else ui.result_modal("Add relation", ui.write_failed(error, key, ref))
+                else message_modal("Add relation", ui.write_failed(error, key, ref))
             )
         else:
-            await self._audit_write("add", key, user, None, detail=_texts_detail(relation))
+            await self.audit_write(
+                "add", ui.target(key), user, None, detail=_texts_detail(relation)
+            )
             sentence = f"User {code(key.user_id)} now follows customer {code(key.customer_id)}."
-            result = ui.result_modal("Add relation", ui.write_done(sentence, key, ref))
+            result = message_modal("Add relation", ui.write_done(sentence, key, ref))
         await client.views_update(view_id=view["id"], view=result)
 
     # ---- edit ----
@@ -758,12 +732,10 @@ class UserCustomerHandlers:
         try:
             relation = await self.deps.relations.find(key)
         except BackendError as error:
-            view = ui.result_modal(
-                "Edit relation", notice(f":x: {escape(error.sentence)}", here.ref)
-            )
+            view = message_modal("Edit relation", notice(f":x: {escape(error.sentence)}", here.ref))
         else:
             view = (
-                ui.result_modal("Edit relation", ui.missing_relation(key, here.ref))
+                message_modal("Edit relation", ui.missing_relation(key, here.ref))
                 if relation is None
                 else ui.edit_modal(
                     relation,
@@ -793,65 +765,32 @@ class UserCustomerHandlers:
             return
         key = RelationKey(user_id=meta["user_id"], customer_id=meta["customer_id"])
         user, ref = body["user"]["id"], context["correlation_id"]
-        if not await self._editor_in_modal(ack, user, "edit", key, ref):
+        if not await self.editor_in_modal(
+            ack,
+            user=user,
+            action="edit",
+            what="edit relations",
+            title="Edit relation",
+            target=ui.target(key),
+            ref=ref,
+        ):
             return
         await ack(response_action="update", view=ui.saving("Edit relation"))
         change = RelationChange(user_id=key.user_id, customer_id=key.customer_id, **changed)
         try:
             await self.deps.relations.edit(change)
         except BackendError as error:
-            await self._audit_write("edit", key, user, error)
+            await self.audit_write("edit", ui.target(key), user, error)
             blocks = ui.write_failed(error, key, ref)
         else:
             names = ", ".join(changed)
-            await self._audit_write("edit", key, user, None, detail=f"changed {names}")
+            await self.audit_write("edit", ui.target(key), user, None, detail=f"changed {names}")
             sentence = (
                 f"Saved the {escape(names)} of user {code(key.user_id)}'s relation "
                 f"with customer {code(key.customer_id)}."
             )
             blocks = ui.write_done(sentence, key, ref)
-        await client.views_update(view_id=view["id"], view=ui.result_modal("Edit relation", blocks))
-
-    async def _editor_in_modal(
-        self, ack: AsyncAck, user: str, action: str, key: RelationKey, ref: str
-    ) -> bool:
-        """Roles may change while a form is open: check again on submit, refuse in the modal."""
-        if self.deps.roles.allows(user, Role.EDITOR):
-            return True
-        sentence = refusal(Role.EDITOR, f"{action} relations")
-        title = f"{action.capitalize()} relation"
-        await ack(
-            response_action="update",
-            view=ui.result_modal(title, notice(f":no_entry: {sentence}", ref)),
-        )
-        await audit(
-            self.deps,
-            user=user,
-            action=action,
-            feature=FEATURE,
-            target=ui.target(key),
-            outcome="refused",
-            detail="needs editor",
-        )
-        return False
-
-    async def _audit_write(
-        self,
-        action: str,
-        key: RelationKey,
-        user: str,
-        error: BackendError | None,
-        detail: str = "",
-    ) -> None:
-        await audit(
-            self.deps,
-            user=user,
-            action=action,
-            feature=FEATURE,
-            target=ui.target(key),
-            outcome="ok" if error is None else type(error).__name__,
-            detail=error.sentence if error else detail,
-        )
+        await client.views_update(view_id=view["id"], view=message_modal("Edit relation", blocks))
 
 
 def ticked_keys(state_values: dict[str, Any]) -> frozenset[RelationKey]:
@@ -893,20 +832,10 @@ def _texts_detail(relation: NewRelation) -> str:
 def _invocation(
     body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: AsyncBoltContext
 ) -> Invocation:
-    channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get(
-        "channel_id", ""
-    )
-    return Invocation(
-        body["user"]["id"],
-        channel,
-        body.get("trigger_id"),
-        respond,
-        client,
-        context["correlation_id"],
-    )
+    return Invocation(**vars(invocation_of(body, respond, client, context)))
 
 
-def _target(parsed: UcCommand) -> str:
+def _target(parsed: object) -> str:
     match parsed:
         case ListRelations() | Follows():
             return command_text(parsed)

@@ -30,7 +30,6 @@ from bot.blocks.common import (
     field,
     footer,
     loading_modal,
-    message_modal,
     overflow,
     plain,
     quoted,
@@ -460,7 +459,3 @@ def edit_loading(key: RelationKey) -> View:
 
 def saving(title: str) -> View:
     return loading_modal(title, "Saving…")
-
-
-def result_modal(title: str, blocks: list[Block]) -> View:
-    return message_modal(title, blocks)
