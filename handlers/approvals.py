@@ -165,15 +165,12 @@ class ApprovalHandlers:
         request = await self._request(int(action["value"]), respond, ref)
         if request is None or not await self._may_decide(request, user, respond, ref):
             return
-        decision = await self.deps.store.decide(
-            request.id, to=ApprovalStatus.APPROVED, actor=user, now=self.deps.clock()
-        )
-        if not decision.won:
-            await self._lost(decision.request, user, "approve", respond, client, ref)
+        approved = await self._decide(request, ApprovalStatus.APPROVED, user, respond, client, ref)
+        if approved is None:
             return
-        await self._redraw(client, decision.request)
-        await self._audit(decision.request, user, "approve", "approved")
-        await self.run_approved(decision.request, client)
+        await self._redraw(client, approved)
+        await self._audit(approved, user, "approve", "approved")
+        await self.run_approved(approved, client)
 
     async def run_approved(self, request: ApprovalRequest, client: AsyncWebClient) -> None:
         """Check the records are still what the approver saw, then delete them once."""
@@ -279,22 +276,40 @@ class ApprovalHandlers:
             )
             await self._audit(request, user, "cancel", "refused", detail="not the requester")
             return
-        decision = await self.deps.store.decide(
-            request.id, to=ApprovalStatus.CANCELLED, actor=user, now=self.deps.clock()
+        cancelled = await self._decide(
+            request, ApprovalStatus.CANCELLED, user, respond, client, ref
         )
-        if not decision.won:
-            await self._lost(decision.request, user, "cancel", respond, client, ref)
+        if cancelled is None:
             return
-        await self._redraw(client, decision.request)
+        await self._redraw(client, cancelled)
         await _tell(
             respond,
             f":leftwards_arrow_with_hook: Request #{request.id} cancelled; nothing was deleted.",
             ref,
             replace=True,
         )
-        await self._audit(decision.request, user, "cancel", "cancelled")
+        await self._audit(cancelled, user, "cancel", "cancelled")
 
     # ---- helpers ----
+
+    async def _decide(
+        self,
+        request: ApprovalRequest,
+        to: ApprovalStatus,
+        user: str,
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        ref: str,
+    ) -> ApprovalRequest | None:
+        """The request after the transition, or None when someone else already decided it."""
+        decision = await self.deps.store.decide(
+            request.id, to=to, actor=user, now=self.deps.clock()
+        )
+        if decision.won:
+            return decision.request
+        attempt = "approve" if to is ApprovalStatus.APPROVED else "cancel"
+        await self._lost(decision.request, user, attempt, respond, client, ref)
+        return None
 
     async def _request(
         self, request_id: int, respond: AsyncRespond, ref: str
