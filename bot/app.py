@@ -14,13 +14,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 from bot.blocks.common import fallback_text, notice
 from bot.deps import Deps
-from bot.logs import new_correlation_id
+from bot.logs import new_correlation_id, stamp_correlation_ids
 from bot.settings import Settings
 
 log = logging.getLogger("bot.app")
 
 
 def build_app(settings: Settings, deps: Deps) -> AsyncApp:
+    stamp_correlation_ids()
     token = settings.slack_bot_token.get_secret_value()
     app = AsyncApp(
         signing_secret=settings.slack_signing_secret.get_secret_value(),
@@ -76,6 +77,9 @@ async def _on_unexpected_error(
     )
     if context.respond is not None:
         text = "Something went wrong on our side; nothing more was done. Quote the reference to on-call."
+        # A command's placeholder is replaced; a message someone clicked in is left intact.
         await context.respond(
-            text=fallback_text(text), blocks=notice(f":x: {text}", ref), replace_original=False
+            text=fallback_text(text),
+            blocks=notice(f":x: {text}", ref),
+            replace_original="command" in body,
         )

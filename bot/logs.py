@@ -21,6 +21,24 @@ def new_correlation_id() -> str:
     return ref
 
 
+def stamp_correlation_ids() -> None:
+    """Give every log record the correlation id of the request it was logged for (`ref`).
+
+    Stamped when the record is made, in the task that logs it, so any handler sees it.
+    """
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "stamps_ref", False):
+        return
+
+    def with_ref(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        record.ref = correlation_id.get()
+        return record
+
+    with_ref.stamps_ref = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(with_ref)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         event: dict[str, Any] = {
@@ -28,7 +46,6 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "event": record.getMessage(),
-            "ref": correlation_id.get(),
         }
         event.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
         if record.exc_info:

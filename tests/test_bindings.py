@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
 from urllib.parse import urlencode
 
@@ -309,3 +311,27 @@ def test_add_form_refuses_an_unknown_source() -> None:
     binding, errors = read_add_form({"cid": "1", "source": "myspace", "open_id": "x"})
     assert binding is None
     assert errors == {"source": "Choose DingTalk, WeChat, WeCom or Open platform."}
+
+
+async def test_every_reply_carries_a_reference_that_is_in_the_logs(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    message = await command(sandbox, "/binding", "30851821 dd")
+    ref = re.search(r"ref `([0-9a-f]{8})`", text_of(message))
+    assert ref is not None
+    logged = [r for r in caplog.records if getattr(r, "ref", None) == ref.group(1)]
+    assert {r.getMessage() for r in logged} >= {"acked", "backend call", "lookup"}
+
+
+async def test_a_bug_is_a_plain_sentence_with_the_reference_not_a_trace(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom: internal detail")
+
+    monkeypatch.setattr(sandbox.deps.bindings, "lookup_sources", broken)
+    message = await command(sandbox, "/binding", "30851821")
+    text = text_of(message)
+    assert "Something went wrong on our side" in text and "ref `" in text
+    assert "boom" not in text and "Traceback" not in text
