@@ -1,0 +1,171 @@
+"""Slack's limits hold for the largest and strangest records the backends can send.
+
+Every payload the app sends in the other tests is checked by the emulated Slack; here the
+builders meet extremes those flows rarely reach: huge remarks, many rows, mentions, long logs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from bot.blocks import approvals, bindings, common, home, user_customer
+from bot.clients.errors import BackendTimeout
+from bot.models import AccountSource, Binding, BindingQuery, Relation, RelationKey, RelationPage
+from bot.roles import Role
+from bot.sandbox.blockkit import check_blocks, check_view
+from bot.store import ApprovalRequest, ApprovalStatus, AuditEntry
+
+NASTY = "<!channel> <@U1> &amp; *bold* `tick` " + "長い備考" * 2000
+
+
+def as_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
+    return [block.to_dict() for block in blocks]
+
+
+def binding(cid: int, source: AccountSource = AccountSource.WECHAT) -> Binding:
+    return Binding.model_validate(
+        {
+            "aId": str(cid),
+            "cId": str(cid),
+            "account": "u2_" + "x" * 500,
+            "remark": NASTY,
+            "templateId": "0",
+            "openId": "o`p<e>n" * 200,
+            "appId": "",
+            "account_source": source.value,
+        }
+    )
+
+
+def relation(user: int, customer: int) -> Relation:
+    return Relation(
+        user_id=user,
+        customer_id=customer,
+        template=NASTY,
+        script=NASTY,
+        reference=NASTY,
+        created="2018-11-28 10:40:31",
+        is_available=1,
+        boss_sync=0,
+    )
+
+
+def assert_fits(blocks: list[Block], surface: str = "message") -> None:
+    problems = check_blocks(as_dicts(blocks), surface=surface)  # type: ignore[arg-type]
+    assert problems == []
+
+
+def test_escape_neutralises_mentions_and_cut_never_splits_an_entity() -> None:
+    assert common.escape("<!channel> & <@U1>") == "&lt;!channel&gt; &amp; &lt;@U1&gt;"
+    for limit in range(5, 40):
+        text = common.cut(common.escape("<" * 50), limit)
+        assert len(text) <= limit and not text.rstrip("…").endswith(("&", "&l", "&lt"))
+
+
+def test_a_lookup_with_a_hundred_rows_and_failures_fits_one_message() -> None:
+    results: dict[AccountSource, Any] = {
+        AccountSource.WECHAT: [binding(cid) for cid in range(1, 101)],
+        AccountSource.DINGDING: BackendTimeout("bangwo8", "bangwo8 did not answer in time."),
+        AccountSource.OPEN: [],
+        AccountSource.WORK_WECHAT: BackendTimeout("bangwo8", "bangwo8 " + NASTY),
+    }
+    blocks = bindings.lookup_message(
+        BindingQuery(open_id="x"), results, correlation_id="abcd1234", elapsed=0.2
+    )
+    assert_fits(blocks)
+    assert len(blocks) <= common.MAX_MESSAGE_BLOCKS
+    assert "more not shown" in str(as_dicts(blocks))
+
+
+def test_cards_previews_and_modals_with_huge_values_fit() -> None:
+    big = binding(30851821)
+    assert_fits([bindings.binding_card(big, interactive=True)])
+    assert_fits(bindings.delete_preview(big, fingerprint="f" * 12, correlation_id="r"))
+    assert check_view(bindings.edit_modal(big, private_metadata="{}").to_dict()) == []
+    assert check_view(bindings.add_modal(private_metadata="{}").to_dict()) == []
+
+
+def test_a_full_relation_page_fits_with_ticks_and_menus() -> None:
+    rows = [relation(998, 2000 + i) for i in range(user_customer.MAX_PAGE_SIZE)]
+    page = RelationPage(page_index=2, page_size=20, total_pages=9, total_records=170, data=rows)
+    listing = user_customer.Listing(
+        title="Relations of user 998", command="list user=998", previous="x", next="y", empty=""
+    )
+    ticked = frozenset(row.key for row in rows)
+    blocks = user_customer.list_message(
+        listing, page, ticked=ticked, editable=True, correlation_id="r"
+    )
+    assert_fits(blocks)
+
+
+def test_a_delete_preview_of_many_relations_and_missing_ids_fits() -> None:
+    found = [relation(998, 3000 + i) for i in range(20)]
+    missing = [RelationKey(user_id=998, customer_id=9000 + i) for i in range(20)]
+    blocks = user_customer.delete_preview(found, missing, fingerprint="f" * 12, correlation_id="r")
+    assert_fits(blocks)
+
+
+def request(kind: str, snapshot: list[dict[str, Any]], status: ApprovalStatus) -> ApprovalRequest:
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    return ApprovalRequest(
+        id=12345,
+        kind=kind,
+        requester="U0AGENT",
+        channel_id="C0SUPPORT",
+        operation={},
+        snapshot=snapshot,
+        summary="500 relations of 3 users",
+        status=status,
+        created_at=now,
+        expires_at=now + timedelta(hours=24),
+        decided_by="U0APPROVER" if status is not ApprovalStatus.PENDING else None,
+        decided_at=now if status is not ApprovalStatus.PENDING else None,
+        reason=NASTY if status is ApprovalStatus.REJECTED else None,
+        result={
+            "outcomes": [
+                {"record": f"customer {i} of user 998", "deleted": i % 2 == 0, "sentence": NASTY}
+                for i in range(500)
+            ],
+            "changes": [NASTY] * 30,
+        },
+        message_channel="C0APPROVALS",
+        message_ts="1.1",
+        finished_at=None,
+    )
+
+
+@pytest.mark.parametrize("status", list(ApprovalStatus))
+def test_approval_cards_of_large_requests_fit_in_every_state(status: ApprovalStatus) -> None:
+    relations = [relation(998, i).model_dump(mode="json") for i in range(500)]
+    assert_fits(approvals.approval_card(request("user_customer", relations, status)))
+    many_bindings = [binding(i).model_dump(mode="json") for i in range(1, 40)]
+    assert_fits(approvals.approval_card(request("binding", many_bindings, status)))
+    assert_fits(approvals.filed_notice(request("binding", many_bindings, status), "C1", "r"))
+
+
+def test_a_long_audit_log_fits() -> None:
+    at = datetime(2026, 11, 22, tzinfo=UTC)
+    entries = [
+        AuditEntry(
+            id=i,
+            at=at,
+            actor="U1",
+            action="add",
+            feature="uc",
+            target=NASTY,
+            outcome="ok",
+            detail=NASTY,
+        )
+        for i in range(200)
+    ]
+    assert_fits(approvals.audit_blocks("uc", entries, "r"))
+
+
+def test_the_home_tab_fits_with_many_pending_requests() -> None:
+    pending = [request("binding", [], ApprovalStatus.PENDING) for _ in range(60)]
+    view = home.home_view(list(Role), pending)
+    assert check_view(view.to_dict()) == []
