@@ -24,7 +24,12 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
     stamp_correlation_ids()
     token = settings.slack_bot_token.get_secret_value()
     app = AsyncApp(
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        signing_secret=(
+            settings.slack_signing_secret.get_secret_value()
+            if settings.slack_signing_secret
+            else None
+        ),
+        request_verification_enabled=settings.slack_signing_secret is not None,
         client=AsyncWebClient(token=token, base_url=settings.slack_api_url),
         # Listeners ack, the HTTP answer goes back at once, and the rest runs after it.
         process_before_response=False,

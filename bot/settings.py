@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     slack_bot_token: SecretStr
-    slack_signing_secret: SecretStr
+    slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
 
@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
+
+    @model_validator(mode="after")
+    def _signing_secret_for_http(self) -> Settings:
+        # Socket Mode needs no signing secret: Slack's requests arrive over our own websocket.
+        if self.slack_app_token is None and self.slack_signing_secret is None:
+            raise ValueError("SLACK_SIGNING_SECRET is not set (needed in HTTP mode)")
+        return self
 
     @model_validator(mode="after")
     def _backend_credentials(self) -> Settings:
