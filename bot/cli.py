@@ -29,7 +29,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from bot.sandbox.console import run_demo
 
-        return asyncio.run(run_demo(script=args.script))
+        try:
+            return asyncio.run(run_demo(script=args.script))
+        except KeyboardInterrupt:
+            return 130
     try:
         settings = load_settings()
     except ConfigurationError as problem:

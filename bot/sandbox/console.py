@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 import tempfile
 import threading
@@ -18,12 +19,22 @@ from typing import Any, Final, Protocol, TextIO
 
 from bot.roles import Role
 from bot.sandbox.harness import AGENT, APPROVER, APPROVER2, EDITOR, VIEWER, Sandbox, running_sandbox
-from bot.sandbox.render import Control, Screen, confirm_lines, options_of, text_of, ticked
+from bot.sandbox.render import (
+    Control,
+    Screen,
+    confirm_lines,
+    input_value,
+    options_of,
+    text_of,
+    ticked,
+)
 from bot.sandbox.slack import Message, SlackEmulatorError, View, find_element
 
 Json = dict[str, Any]
 Surface = Message | View
 
+# As manifest.yml declares them; Slack answers any other command itself, never the app.
+COMMANDS: Final = ("/binding", "/uc")
 PEOPLE: Final = {
     "agent": AGENT,
     "editor": EDITOR,
@@ -90,31 +101,41 @@ class TerminalInputs:
                 loop.call_soon_threadsafe(self._lines.put_nowait, line.rstrip("\n"))
             loop.call_soon_threadsafe(self._lines.put_nowait, None)
 
-        # A daemon thread, so a person's Ctrl-C is not held up by a read that never returns.
+        # A daemon thread, so leaving is not held up by a read that never returns.
         threading.Thread(target=pump, name="demo-input", daemon=True).start()
+        # The sandbox's uvicorn servers each took SIGINT for themselves; Ctrl-C means leave.
+        loop.add_signal_handler(signal.SIGINT, self._lines.put_nowait, None)
 
     async def ask(self, prompt: str) -> str | None:
         print(prompt, end="", file=self._out, flush=True)
-        return await self._lines.get()
+        line = await self._lines.get()
+        if line is None:
+            print(file=self._out)  # end of input: the shell's prompt starts on its own line
+        return line
 
 
 async def run_demo(
     script: str | None = None, *, out: TextIO = sys.stdout, inp: TextIO = sys.stdin
 ) -> int:
     """Play Slack for one person at a time; 1 if the app broke one of Slack's rules."""
+    replayed = _read(script) if script else None
     with tempfile.TemporaryDirectory(prefix="support-bot-demo-") as directory:
         async with running_sandbox(Path(directory) / "demo.db", extra_relations=45) as sandbox:
             inputs: Inputs = (
-                ScriptInputs(Path(script).read_text(encoding="utf-8"), out)
-                if script
-                else TerminalInputs(inp, out)
+                ScriptInputs(replayed, out) if replayed is not None else TerminalInputs(inp, out)
             )
             console = Console(sandbox, inputs, out)
             await console.run()
             return console.report_violations()
 
 
+def _read(script: str) -> str:
+    return Path(script).read_text(encoding="utf-8")
+
+
 class Console:
+    """One person's Slack client at a time: sends what they type, shows what they see."""
+
     def __init__(self, sandbox: Sandbox, inputs: Inputs, out: TextIO) -> None:
         self.sandbox = sandbox
         self.slack = sandbox.slack
@@ -124,7 +145,10 @@ class Console:
         # What each person has been shown: surface key -> what it looked like.
         self.seen: dict[str, dict[str, str]] = {}
         self.controls: dict[str, tuple[Surface, Control]] = {}
-        self.names = {uid: str(u["name"]) for uid, u in self.slack.users.items()}
+        self.names = {
+            some_id: str(entry["name"])
+            for some_id, entry in [*self.slack.users.items(), *self.slack.channels.items()]
+        }
         # Tasks running now are the servers'; any other one is the app still at work.
         self.idle_tasks = asyncio.all_tasks()
 
@@ -154,12 +178,15 @@ class Console:
             self.say(HELP)
         elif word == "/as":
             self.switch(rest.strip())
-        elif line.startswith("/"):
+        elif word in COMMANDS:
             await self.slack.slash_command(word, rest.strip(), user_id=self.user)
+        elif line.startswith("/"):
+            self.say(f"? {word} is not a valid command; the app has {' and '.join(COMMANDS)}")
         elif word == "tick":
+            # Each tick redraws the message; the next waits for that, one drawing shows all.
             for label in rest.replace(",", " ").split():
                 await self.press(label)
-                await self.show()
+                await self.settle()
         elif line == "home":
             await self.slack.open_home(self.user)
         elif line == "close":
@@ -192,6 +219,8 @@ class Console:
             self.say(f"? who is {who!r}? One of: {', '.join(PEOPLE)}")
             return
         self.user = user
+        # The numbers on screen were the other person's: they may not see those messages.
+        self.controls = {}
         self.say(self.whoami())
 
     # ---- pressing ---------------------------------------------------------------------------
@@ -368,28 +397,36 @@ class Console:
             view.errors or self.first_look(f"view/{view.id}", _view_look(view))
         ):
             controls: dict[str, tuple[Surface, Control]] = {}
-            self.draw_view(Screen(self.names), view, controls, text_of(view.view["title"], {}))
+            self.draw_view(
+                Screen(self.names), view, controls, text_of(view.view["title"], self.names)
+            )
             if controls:
                 self.controls = controls
             if not _inputs(view, None):
                 if not controls:
                     await self.close_modal()
                 return
-            if not await self.fill(view, _inputs(view, view.errors)):
+            if not await self.fill_and_submit(view):
                 await self.close_modal()
                 return
-            await self.submit(view)
             await self.settle()
             self.draw()
             view = self.slack.current_view(self.user)
 
-    async def submit(self, view: View) -> None:
-        self.say(f"  → {text_of(view.view.get('submit'), self.names)}")
-        try:
-            await self.slack.submit_view(view, user_id=self.user)
-        except SlackEmulatorError as problem:
-            # Slack's client refuses it before sending; shown as Slack shows it, on the field.
-            view.errors = {"": str(problem)}
+    async def fill_and_submit(self, view: View) -> bool:
+        """Ask for the fields (those with errors, if any), then submit; False if abandoned."""
+        fields = _inputs(view, view.errors)
+        while await self.fill(view, fields):
+            self.say(f"  → {text_of(view.view.get('submit'), self.names)}")
+            try:
+                await self.slack.submit_view(view, user_id=self.user)
+            except SlackEmulatorError as refused:
+                # Slack's client checks lengths itself and does not send the submission.
+                self.say(f"  ! {refused}")
+                fields = _inputs(view, None)
+                continue
+            return True
+        return False
 
     async def close_modal(self) -> None:
         view = self.slack.current_view(self.user)
@@ -402,30 +439,32 @@ class Console:
     async def fill(self, view: View, blocks: list[Json]) -> bool:
         """Ask for each field in turn; False when the person cancels or input runs out."""
         for block in blocks:
-            problem: str | None = "ask"
-            while problem:
+            while True:
                 answer = await self.inputs.ask(self.prompt(view, block))
                 if answer is None or answer.strip() == "/cancel":
                     return False
                 problem = self.enter(view, block, answer.strip())
-                if problem:
-                    self.say(f"  ! {problem}")
+                if problem is None:
+                    break
+                self.say(f"  ! {problem}")
         return True
 
     def prompt(self, view: View, block: Json) -> str:
         element = block.get("element") or {}
         label = text_of(block.get("label"), self.names)
-        options = options_of(element)
+        if block.get("optional"):
+            label += " (optional)"
+        options = [text_of(o["text"], self.names) for o in options_of(element)]
         if options:
-            label += " (" + ", ".join(f"{n} {text_of(o['text'], {})}" for n, o in _numbered(options)) + ")"
-        current = _current(view, block)
+            label += f" ({', '.join(f'{n} {o}' for n, o in enumerate(options, start=1))})"
+        current = input_value(block, view.state)
         return f"  {label}{f' [{current}]' if current else ''}: "
 
     def enter(self, view: View, block: Json, answer: str) -> str | None:
         """Put the answer into the field; the problem with it, if any."""
         element = block.get("element") or {}
         if not answer:
-            if _current(view, block) or block.get("optional"):
+            if input_value(block, view.state) or block.get("optional"):
                 return None
             return "required"
         value: Any = None if answer == "-" else answer
@@ -446,7 +485,7 @@ class Console:
     # ---- output -----------------------------------------------------------------------------
 
     def say(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
+        print(text.rstrip(), file=self.out, flush=True)
 
 
 def _view_look(view: View) -> str:
@@ -454,32 +493,14 @@ def _view_look(view: View) -> str:
 
 
 def _inputs(view: View, only: dict[str, str] | None) -> list[Json]:
-    """The view's input blocks; those with an error when `only` has a block-less error too."""
+    """The view's input blocks; only those named in `only` when it names any."""
     inputs = [b for b in view.view["blocks"] if b.get("type") == "input"]
-    if not only or "" in only:
-        return inputs
-    return [b for b in inputs if b.get("block_id") in only]
-
-
-def _current(view: View, block: Json) -> str | None:
-    element = block.get("element") or {}
-    entry = view.state.get(str(block.get("block_id")), {}).get(str(element.get("action_id")))
-    if not entry:
-        return None
-    option = entry.get("selected_option")
-    if option:
-        return str(option["text"]["text"])
-    chosen = [o["text"]["text"] for o in entry.get("selected_options") or []]
-    return ", ".join(chosen) or entry.get("value")
-
-
-def _numbered(options: list[Json]) -> list[tuple[int, Json]]:
-    return list(enumerate(options, start=1))
+    return [b for b in inputs if not only or b.get("block_id") in only]
 
 
 def _pick(element: Json, answer: str) -> str | None:
     """An option's value from its number, its value or its label."""
-    for number, option in _numbered(options_of(element)):
+    for number, option in enumerate(options_of(element), start=1):
         label = str(option["text"]["text"])
         if answer in (str(number), option.get("value")) or answer.lower() == label.lower():
             return str(option.get("value"))

@@ -36,17 +36,17 @@ FIELD_WIDTH: Final = 38
 _LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 _EMOJI_CODE = re.compile(r":([a-z0-9_+-]+):")
 # Markers only count at word edges, so ids like u2_601993_15cd keep their underscores.
-_STYLE = re.compile(r"(?<![\w*_~])([*_~])(?=\S)([^*_~\n]+?)(?<=\S)\1(?![\w*_~])")
+_STYLES = [
+    re.compile(rf"(?<![\w{m}]){m}(?=\S)([^{m}\n]+?)(?<=\S){m}(?![\w{m}])")
+    for m in (r"\*", "_", "~")
+]
 _MENU_TYPES: Final = frozenset({"overflow", "static_select", "radio_buttons"})
-_TICK_TYPES: Final = frozenset({"checkboxes"})
 
 
 @dataclass(frozen=True)
 class Control:
-    """Something a person can press or tick, under the label the transcript shows for it."""
+    """Something a person can press or tick: an element, and which of its options."""
 
-    label: str
-    block_id: str
     element: Json
     option: Json | None = None
 
@@ -59,7 +59,8 @@ def readable(mrkdwn: str, names: Mapping[str, str]) -> str:
     """mrkdwn as a person reads it: mentions named, dates shown, styling and escapes gone."""
     text = _LINK.sub(lambda match: _link(match[1], match[2], names), mrkdwn)
     text = _EMOJI_CODE.sub(lambda match: EMOJI.get(match[1], match[0]), text)
-    text = _STYLE.sub(r"\2", text)
+    for style in _STYLES:
+        text = style.sub(r"\1", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
@@ -129,6 +130,7 @@ class Screen:
 
     def __init__(self, names: Mapping[str, str]) -> None:
         self.names = names
+        # What the person types (1, 2b) -> what it presses.
         self.controls: dict[str, Control] = {}
         self._number = 0
 
@@ -142,12 +144,15 @@ class Screen:
         if kind == "section":
             return self._section(block, state)
         if kind == "context":
-            parts = [text_of(e, self.names) or f"[{e.get('alt_text', 'image')}]" for e in _list(block)]
+            parts = [
+                text_of(e, self.names) or f"[{e.get('alt_text', 'image')}]"
+                for e in _elements(block)
+            ]
             return [f"  · {'  '.join(parts)}"]
         if kind == "divider":
             return ["  " + "─" * 40]
         if kind == "actions":
-            return ["  " + "  ".join(self.element(block, e, state) for e in _list(block))]
+            return ["  " + "  ".join(self._element(block, e, state) for e in _elements(block))]
         if kind == "input":
             return self.input(block, state)
         if kind == "image":
@@ -156,9 +161,11 @@ class Screen:
 
     def _section(self, block: Json, state: State) -> list[str]:
         lines = text_of(block.get("text"), self.names).splitlines()
+        if block.get("fields"):
+            lines.insert(0, "")  # a record card stands apart from what comes before it
         lines += _columns([self._field(f) for f in block.get("fields") or []])
         if isinstance(block.get("accessory"), dict):
-            lines.append("  " + self.element(block, block["accessory"], state))
+            lines.append("  " + self._element(block, block["accessory"], state))
         return lines
 
     def _field(self, node: Json) -> str:
@@ -181,16 +188,16 @@ class Screen:
             lines.append(f"  ! {error}")
         return lines
 
-    def element(self, block: Json, element: Json, state: State) -> str:
+    def _element(self, block: Json, element: Json, state: State) -> str:
         kind = element.get("type")
         block_id = str(block.get("block_id"))
         if kind == "button":
             label = self._label()
-            self.controls[label] = Control(label, block_id, element)
+            self.controls[label] = Control(element)
             return f"[{label}] {text_of(element.get('text'), self.names)}"
         if kind in _MENU_TYPES:
             return self._menu(block_id, element, state)
-        if kind in _TICK_TYPES:
+        if kind == "checkboxes":
             return self._boxes(block_id, element, state)
         if kind == "image":
             return f"[{element.get('alt_text', 'image')}]"
@@ -201,7 +208,7 @@ class Screen:
         choices = []
         for letter, option in zip(ascii_lowercase, options_of(element), strict=False):
             label = number + letter
-            self.controls[label] = Control(label, block_id, element, option)
+            self.controls[label] = Control(element, option)
             choices.append(f"[{label}] {text_of(option.get('text'), self.names)}")
         current = input_value({"block_id": block_id, "element": element}, state)
         lead = "⋯" if element.get("type") == "overflow" else f"{current or 'choose'} ▾"
@@ -214,7 +221,7 @@ class Screen:
         shown = []
         for letter, option in zip(ascii_lowercase, options, strict=False):
             label = number if len(options) == 1 else number + letter
-            self.controls[label] = Control(label, block_id, element, option)
+            self.controls[label] = Control(element, option)
             box = "☑" if option.get("value") in ticked_values else "☐"
             text = text_of(option.get("text"), self.names)
             if option.get("description"):
@@ -227,7 +234,7 @@ class Screen:
         return str(self._number)
 
 
-def _list(block: Json) -> list[Json]:
+def _elements(block: Json) -> list[Json]:
     return [e for e in block.get("elements") or [] if isinstance(e, dict)]
 
 
