@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot.sandbox.harness import AGENT, Sandbox
 from bot.sandbox.slack import Ack, Message, View
+from bot.store import AuditEntry
 
 Json = dict[str, Any]
 
@@ -92,3 +94,15 @@ async def modal(sandbox: Sandbox, user: str = AGENT, *, loaded: bool = True) -> 
         return view
 
     return await sandbox.slack.wait_for(current)
+
+
+async def audited(
+    sandbox: Sandbox, count: int, *, feature: str | None = None, timeout: float = 5.0
+) -> list[AuditEntry]:
+    """The audit log once it holds `count` entries: it is written after the ack, not before."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        entries = await sandbox.deps.store.recent_audit(100, feature=feature)
+        if len(entries) >= count or asyncio.get_running_loop().time() > deadline:
+            return entries
+        await asyncio.sleep(0.01)

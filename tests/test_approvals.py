@@ -19,7 +19,7 @@ from bot.sandbox.harness import (
 from bot.sandbox.slack import Message
 from bot.store import ApprovalStatus
 from tests.conftest import MakeSandbox
-from tests.helpers import button, command, reply, text_of
+from tests.helpers import audited, button, command, reply, text_of
 
 
 async def file_delete(
@@ -107,7 +107,7 @@ async def test_binding_delete_from_request_to_execution(sandbox: Sandbox) -> Non
     assert (30851821, "dingding") not in sandbox.bangwo8.bindings
     dm = await told(sandbox, AGENT, "Your delete request #1")
     assert dm.channel.startswith("D") and "executed" in text_of(dm)
-    actions = {e.action for e in await sandbox.deps.store.recent_audit(20, feature="binding")}
+    actions = {e.action for e in await audited(sandbox, 3, feature="binding")}
     assert {"request delete", "approve", "delete"} <= actions
 
 
@@ -162,7 +162,7 @@ async def test_non_approver_and_requester_are_refused_and_nothing_runs(sandbox: 
     assert not binding_deletes(sandbox)
     request = await sandbox.deps.store.get(1)
     assert request is not None and request.status is ApprovalStatus.PENDING
-    refused = [e for e in await sandbox.deps.store.recent_audit(20) if e.outcome == "refused"]
+    refused = [e for e in await audited(sandbox, 3) if e.outcome == "refused"]
     assert len(refused) == 2
 
 

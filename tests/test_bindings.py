@@ -14,7 +14,7 @@ import pytest
 from bot.sandbox.harness import AGENT, EDITOR, VIEWER, Sandbox
 from handlers.bindings import read_add_form
 from tests.conftest import MakeSandbox
-from tests.helpers import button, command, elements, modal, reply, text_of
+from tests.helpers import audited, button, command, elements, modal, reply, text_of
 
 PATH = "/api/v1/user/relationship/cid.json"
 
@@ -264,7 +264,7 @@ async def test_roles_refuse_with_the_role_needed(make_sandbox: MakeSandbox) -> N
     denied = await command(sandbox, "/binding", "add 6862715 wechat x", user=VIEWER)
     assert "needs the editor role" in text_of(denied) and "EDITORS" in text_of(denied)
     assert not [r for r in sandbox.bangwo8.requests if r.method == "POST"]
-    entries = await sandbox.deps.store.recent_audit(10, feature="binding")
+    entries = await audited(sandbox, 2, feature="binding")
     assert {e.outcome for e in entries} == {"refused"}
 
 

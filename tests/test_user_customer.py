@@ -14,7 +14,7 @@ from bot.sandbox.harness import AGENT, APPROVER, EDITOR, VIEWER, Sandbox
 from bot.sandbox.slack import Message
 from bot.sandbox.user_customer import UserCustomerEmulator
 from tests.conftest import MakeSandbox
-from tests.helpers import button, command, elements, modal, reply, settled, text_of
+from tests.helpers import audited, button, command, elements, modal, reply, settled, text_of
 
 Json = dict[str, Any]
 
@@ -294,7 +294,7 @@ async def test_add_modal_checks_fields_then_adds_with_the_default_secret(
             "reference": "VIP new",
         }
     ]
-    [entry] = await sandbox.deps.store.recent_audit(5, feature="uc")
+    [entry] = await audited(sandbox, 1, feature="uc")
     assert (entry.actor, entry.action, entry.target, entry.outcome) == (
         AGENT,
         "add",
@@ -318,7 +318,7 @@ async def test_a_refused_add_shows_the_backends_msg_in_the_form_again(sandbox: S
     assert "UserCustomer refused: 授权码错误" in text_of(again)
     assert again.callback_id == "uc_add"
     assert again.state["customer_id"]["value"]["value"] == "1006"
-    [entry] = await sandbox.deps.store.recent_audit(5, feature="uc")
+    [entry] = await audited(sandbox, 1, feature="uc")
     assert entry.outcome == "BackendRejected"
 
 
@@ -431,7 +431,7 @@ async def test_a_viewer_is_refused_changes_with_the_role_named(sandbox: Sandbox)
 
     assert sandbox.user_customer.requests == []
     assert sandbox.slack.current_view(VIEWER) is None
-    entries = await sandbox.deps.store.recent_audit(10, feature="uc")
+    entries = await audited(sandbox, 4, feature="uc")
     assert [(e.actor, e.action, e.outcome) for e in reversed(entries)] == [
         (VIEWER, "openaddmodal", "refused"),
         (VIEWER, "openeditmodal", "refused"),
