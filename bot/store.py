@@ -36,7 +36,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -240,7 +240,10 @@ class ApprovalStore:
 
     @classmethod
     async def open(cls, database_url: str) -> ApprovalStore:
-        engine = create_async_engine(normalize_database_url(database_url))
+        url = make_url(normalize_database_url(database_url))
+        # A server-backed database can drop pooled connections (a restart, a failover, an
+        # idle timeout); without a check on checkout the next request after that fails.
+        engine = create_async_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite")
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _tune_sqlite)
         try:

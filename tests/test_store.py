@@ -1,21 +1,28 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import StatementError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store import (
     ApprovalRequest,
     ApprovalStatus,
     ApprovalStore,
     UnknownRequestError,
+    metadata,
     normalize_database_url,
 )
+
+# A PostgreSQL database these tests may empty at will, e.g. from `.ci/postgres`.
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 TTL = timedelta(hours=24)
@@ -34,9 +41,37 @@ def _url(path: Path) -> str:
     return f"sqlite:///{path / 'store.db'}"
 
 
+async def _emptied(url: str) -> str:
+    """Drop the store's tables, so that the test's `ApprovalStore.open` starts afresh."""
+    engine = create_async_engine(normalize_database_url(url))
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.drop_all)
+    finally:
+        await engine.dispose()
+    return url
+
+
+_POSTGRES = pytest.param(
+    "postgres",
+    marks=pytest.mark.skipif(
+        not POSTGRES_URL,
+        reason='TEST_POSTGRES_URL is not set (`eval "$(bash .ci/postgres)"` sets it)',
+    ),
+)
+
+
+@pytest.fixture(params=["sqlite", _POSTGRES])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every store test runs on SQLite, and on PostgreSQL when one is given."""
+    if request.param == "sqlite":
+        return _url(tmp_path)
+    return await _emptied(POSTGRES_URL)
+
+
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[ApprovalStore]:
-    opened = await ApprovalStore.open(_url(tmp_path))
+async def store(database_url: str) -> AsyncIterator[ApprovalStore]:
+    opened = await ApprovalStore.open(database_url)
     yield opened
     await opened.close()
 
@@ -242,13 +277,13 @@ async def test_expire_due_and_pending(store: ApprovalStore) -> None:
     assert still_approved.status is ApprovalStatus.APPROVED
 
 
-async def test_pending_survives_restart(tmp_path: Path) -> None:
-    first = await ApprovalStore.open(_url(tmp_path))
+async def test_pending_survives_restart(database_url: str) -> None:
+    first = await ApprovalStore.open(database_url)
     filed = await _file(first)
     await first.attach_message(filed.id, "C_APPROVALS", "1.2")
     await first.close()
 
-    reopened = await ApprovalStore.open(_url(tmp_path))
+    reopened = await ApprovalStore.open(database_url)
     try:
         assert await reopened.pending() == [await reopened.get(filed.id)]
         decision = await reopened.decide(
@@ -288,3 +323,28 @@ async def test_recent_audit_order_limit_and_feature(store: ApprovalStore) -> Non
 
 async def test_ping(store: ApprovalStore) -> None:
     assert await store.ping()
+
+
+@pytest.mark.parametrize("database_url", [_POSTGRES], indirect=True)
+async def test_survives_dropped_server_connections(database_url: str) -> None:
+    store = await ApprovalStore.open(database_url)
+    try:
+        filed = await _file(store)
+        # What a server restart or failover does to the connections idle in the pool.
+        engine = create_async_engine(normalize_database_url(database_url))
+        try:
+            async with engine.connect() as conn:
+                dropped = await conn.scalar(
+                    text(
+                        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000))"
+                        " FROM pg_stat_activity"
+                        " WHERE usename = current_user AND pid <> pg_backend_pid()"
+                    )
+                )
+        finally:
+            await engine.dispose()
+        assert dropped
+
+        assert await store.get(filed.id) == filed
+    finally:
+        await store.close()
