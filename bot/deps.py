@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from bot.acks import AckFirst
 from bot.clients.bangwo8 import BindingsClient
 from bot.clients.http import BearerAuth
 from bot.clients.user_customer import Credentials, UserCustomerClient
@@ -33,6 +34,7 @@ class Deps:
     store: ApprovalStore
     roles: Roles
     clock: Clock = field(default=utc_now)
+    acks: AckFirst = field(default_factory=AckFirst)
 
     @property
     def backends(self) -> Backends:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 import uvicorn
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -32,7 +34,8 @@ def http_app(bolt_app: AsyncApp, deps: Deps) -> Starlette:
     slack = AsyncSlackRequestHandler(bolt_app)
 
     async def events(request: Request) -> Response:
-        return await slack.handle(request)
+        with deps.acks.acking():
+            return await slack.handle(request)
 
     async def healthz(_: Request) -> Response:
         store_ok = await deps.store.ping()
@@ -47,6 +50,19 @@ def http_app(bolt_app: AsyncApp, deps: Deps) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
         ]
     )
+
+
+def tune_garbage_collector() -> None:
+    """Keep the cycle collector's pauses out of the acks; call once, when the process starts.
+
+    With Python's defaults a full collection walks every object the imports created (over
+    100,000: slack_sdk, pydantic, SQLAlchemy, httpx) and took 70-120 ms here; during a
+    burst every pending ack waited for it. Frozen objects are never walked again, and a
+    larger first generation makes the collections that remain rarer.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 async def serve_http(settings: Settings, *, host: str, port: int) -> None:
@@ -116,8 +132,12 @@ def _stop_on_signals() -> asyncio.Event:
 
 async def drain_listeners(timeout: float = 30.0) -> None:
     """Let listeners that already acked finish their backend work before the process exits."""
-    current = asyncio.current_task()
-    pending = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+    pending = [task for task in asyncio.all_tasks() if _runs_a_listener(task) and not task.done()]
     if pending:
         log.info("draining in-flight work", extra={"tasks": len(pending)})
         await asyncio.wait(pending, timeout=timeout)
+
+
+def _runs_a_listener(task: asyncio.Task[Any]) -> bool:
+    # slack_bolt runs each listener, once it has acked, in a task of this coroutine.
+    return getattr(task.get_coro(), "__qualname__", "").endswith("run_ack_function_asynchronously")

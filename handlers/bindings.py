@@ -213,6 +213,7 @@ class BindingHandlers(FeatureHandlers):
         if isinstance(parsed, Lookup):
             # Something to see at once; the answer replaces it, however slow the backend.
             await ack(text="Looking up…", blocks=ui.lookup_placeholder(parsed.query))
+            await self.deps.acks.settled()
             await self.lookup(parsed.query, here, replace=True)
             return
         await ack()

@@ -471,6 +471,7 @@ class UserCustomerHandlers(FeatureHandlers):
             return
         # Something to see at once; the answer replaces it, however slow the backend.
         await ack(text=f"Looking up {placeholder}…", blocks=ui.lookup_placeholder(placeholder))
+        await self.deps.acks.settled()
         await self.run(parsed, replace(here, in_place=True))
 
     async def on_menu(
