@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 
@@ -12,6 +13,7 @@ from bot.clients.bangwo8 import BindingsClient
 from bot.clients.errors import (
     AlreadyBound,
     AuthenticationFailed,
+    BackendBusy,
     BackendHttpError,
     BackendRejected,
     BackendTimeout,
@@ -20,6 +22,7 @@ from bot.clients.errors import (
     MalformedResponse,
     WriteOutcomeUnknown,
 )
+from bot.clients.http import JsonHttp
 from bot.clients.user_customer import UserCustomerClient
 from bot.models import AccountSource, BindingKey, NewBinding, RelationKey
 
@@ -145,3 +148,23 @@ async def test_user_customer_sends_json_with_string_ids() -> None:
     assert seen[0].url.path == "/api/user_customer/multi_delete"
     assert json.loads(seen[0].content) == {"user_id": "998", "customer_id": ["1001", "1002"]}
     assert seen[0].headers["Authorization"] == "Bearer t"
+
+
+async def test_a_full_connection_pool_is_busy_not_unreachable() -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(1.0)
+        return httpx.Response(200, json={"data": [], "msg": "success"})
+
+    http = JsonHttp(
+        name="bangwo8",
+        base_url="https://bangwo8.test",
+        timeout=0.2,
+        transport=httpx.MockTransport(slow),
+        max_connections=1,
+    )
+    first = asyncio.create_task(http.send("GET", "/a", write=False))
+    await asyncio.sleep(0)
+    with pytest.raises(BackendBusy, match="already waiting; nothing was sent"):
+        await http.send("GET", "/b", write=False)
+    first.cancel()
+    await http.aclose()

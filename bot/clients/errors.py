@@ -16,6 +16,10 @@ class BackendUnreachable(BackendError):
     """Nothing reached the backend (connection refused, DNS, pool exhausted): safe to retry."""
 
 
+class BackendBusy(BackendUnreachable):
+    """The bot's own connections to the backend were all in use for HTTP_TIMEOUT; nothing sent."""
+
+
 class BackendTimeout(BackendError):
     """A read took longer than HTTP_TIMEOUT."""
 

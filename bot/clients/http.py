@@ -12,6 +12,7 @@ import httpx
 
 from bot.clients.errors import (
     AuthenticationFailed,
+    BackendBusy,
     BackendError,
     BackendHttpError,
     BackendTimeout,
@@ -24,7 +25,7 @@ from bot.clients.transport import AiohttpTransport
 log = logging.getLogger("bot.backend")
 
 # Failures raised before a request left this process: nothing can have been applied.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)
 
 
 class BearerAuth(httpx.Auth):
@@ -80,6 +81,13 @@ class JsonHttp:
         started = time.perf_counter()
         try:
             response = await self._request(method, path, **kwargs)
+        except httpx.PoolTimeout as error:
+            self._log(method, path, "busy", started)
+            raise BackendBusy(
+                self.name,
+                f"Too many requests to {self.name} are already waiting; nothing was sent."
+                " Try again in a moment.",
+            ) from error
         except _NOT_SENT as error:
             self._log(method, path, "unreachable", started, error=type(error).__name__)
             raise BackendUnreachable(self.name, f"{self.name} could not be reached.") from error
