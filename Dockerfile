@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 COPY . /tmp/src
-RUN pip install /tmp/src && rm -rf /tmp/src
+RUN pip install "/tmp/src[postgres]" && rm -rf /tmp/src
 
 RUN useradd --system --user-group --uid 10001 --home-dir /data --create-home support-bot
 USER support-bot
