@@ -232,6 +232,10 @@ async def _fetch(conn: AsyncConnection, request_id: int) -> ApprovalRequest | No
     return None if row is None else ApprovalRequest.model_validate(row, from_attributes=True)
 
 
+# Any constant works; it only has to be the same in every replica of the bot.
+_SCHEMA_LOCK = 0x5B07_5C4E
+
+
 class ApprovalStore:
     """Approval requests and the audit log, behind an async SQLAlchemy engine."""
 
@@ -248,6 +252,11 @@ class ApprovalStore:
             event.listen(engine.sync_engine, "connect", _tune_sqlite)
         try:
             async with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    # Replicas starting together would race to create the same tables.
+                    await conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK}
+                    )
                 await conn.run_sync(metadata.create_all)
         except BaseException:
             await engine.dispose()
