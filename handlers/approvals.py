@@ -13,11 +13,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import approvals as ui
 from bot.blocks.bindings import DELETE_ACTION as BINDING_DELETE_ACTION
-from bot.blocks.common import escape, fallback_text, mrkdwn_text, notice, section
+from bot.blocks.common import code, escape, fallback_text, mrkdwn_text, notice, section
 from bot.clients.errors import BackendError
 from bot.deletions import (
     BindingDeletion,
@@ -35,7 +36,7 @@ from bot.deps import Deps
 from bot.models import AccountSource, BindingKey, RelationSelection, fingerprint
 from bot.roles import Role
 from bot.store import ApprovalRequest, ApprovalStatus
-from handlers.common import audit, refuse, view_values
+from handlers.common import audit, channel_of, refuse, view_values
 
 log = logging.getLogger("handlers.approvals")
 
@@ -124,7 +125,7 @@ class ApprovalHandlers:
             )
             return
         deletion = restricted_to(deletion, records)
-        channel = _channel_of(body)
+        channel = channel_of(body)
         request = await self.deps.store.file(
             kind=deletion.kind,
             requester=user,
@@ -136,11 +137,27 @@ class ApprovalHandlers:
             ttl=self.deps.settings.approval_ttl,
         )
         card_channel = self.deps.settings.approval_channel or channel
-        posted = await client.chat_postMessage(
-            channel=card_channel,
-            text=fallback_text(f"Delete request #{request.id}: {request.summary}"),
-            blocks=ui.approval_card(request),
-        )
+        try:
+            posted = await client.chat_postMessage(
+                channel=card_channel,
+                text=fallback_text(f"Delete request #{request.id}: {request.summary}"),
+                blocks=ui.approval_card(request),
+            )
+        except SlackApiError as error:
+            # No card, no approver: a request nobody can see must not stay pending.
+            await self.deps.store.decide(
+                request.id, to=ApprovalStatus.CANCELLED, actor=user, now=self.deps.clock()
+            )
+            reason = code(error.response.get("error", "unknown error"))
+            await _tell(
+                respond,
+                f":x: The request could not be posted to <#{escape(card_channel)}> (Slack said "
+                f"{reason}), so nothing was filed. Invite the bot to that channel, or ask an "
+                "admin to check APPROVAL_CHANNEL.",
+                ref,
+            )
+            await self._audit(request, user, "request delete", "not posted", detail=reason)
+            return
         await self.deps.store.attach_message(request.id, posted["channel"], posted["ts"])
         await respond(
             text=fallback_text(f"Request #{request.id} filed"),
@@ -168,8 +185,8 @@ class ApprovalHandlers:
         approved = await self._decide(request, ApprovalStatus.APPROVED, user, respond, client, ref)
         if approved is None:
             return
-        await self._redraw(client, approved)
         await self._audit(approved, user, "approve", "approved")
+        await self._redraw(client, approved)
         await self.run_approved(approved, client)
 
     async def run_approved(self, request: ApprovalRequest, client: AsyncWebClient) -> None:
@@ -232,6 +249,7 @@ class ApprovalHandlers:
         body: dict[str, Any],
         view: dict[str, Any],
         client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         reason = view_values(view).get("reason")
         if not reason:
@@ -248,7 +266,7 @@ class ApprovalHandlers:
         )
         request = decision.request
         if not decision.won:
-            await self._lost(request, user, "reject", None, client, "-")
+            await self._lost(request, user, "reject", None, client, context["correlation_id"])
             return
         await self._audit(request, user, "reject", "rejected", detail=reason)
         await self._redraw(client, request)
@@ -372,20 +390,36 @@ class ApprovalHandlers:
         )
 
     async def _redraw(self, client: AsyncWebClient, request: ApprovalRequest) -> None:
-        if request.message_channel and request.message_ts:
+        """Best effort: the store holds the truth, and a card Slack refused must not stop a
+        decision from running (the next click redraws it)."""
+        if not (request.message_channel and request.message_ts):
+            return
+        try:
             await client.chat_update(
                 channel=request.message_channel,
                 ts=request.message_ts,
                 text=fallback_text(f"Delete request #{request.id}: {request.status.value}"),
                 blocks=ui.approval_card(request),
             )
+        except SlackApiError as error:
+            log.warning(
+                "approval card not redrawn",
+                extra={"request": request.id, "error": error.response.get("error")},
+            )
 
     async def _tell_requester(self, client: AsyncWebClient, request: ApprovalRequest) -> None:
-        opened = await client.conversations_open(users=request.requester)
+        """Best effort, like the card: the outcome is already stored and audited."""
         text = ui.requester_update(request)
-        await client.chat_postMessage(
-            channel=opened["channel"]["id"], text=text, blocks=[section(text)]
-        )
+        try:
+            opened = await client.conversations_open(users=request.requester)
+            await client.chat_postMessage(
+                channel=opened["channel"]["id"], text=text, blocks=[section(text)]
+            )
+        except SlackApiError as error:
+            log.warning(
+                "requester not told",
+                extra={"request": request.id, "error": error.response.get("error")},
+            )
 
     async def _audit(
         self, request: ApprovalRequest, user: str, action: str, outcome: str, detail: str = ""
@@ -412,13 +446,6 @@ def _no_longer_pending(request: ApprovalRequest) -> str:
     if request.status is ApprovalStatus.REJECTED:
         return f"Request #{request.id} was already rejected by {who}."
     return f"Request #{request.id} was cancelled by the requester."
-
-
-def _channel_of(body: dict[str, Any]) -> str:
-    channel: str = (body.get("channel") or {}).get("id") or body.get("container", {}).get(
-        "channel_id", ""
-    )
-    return channel
 
 
 async def _tell(respond: AsyncRespond, sentence: str, ref: str, *, replace: bool = False) -> None:

@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -43,6 +42,7 @@ from handlers.common import (
     OpenAddModal,
     ShowAudit,
     UsageError,
+    as_positive_int,
     invocation_of,
     metadata,
     positive_int,
@@ -53,6 +53,8 @@ from handlers.common import (
 
 log = logging.getLogger("handlers.bindings")
 FEATURE = "binding"
+# Lookups travel in button values (Share, Retry), which Slack caps at 2000 characters.
+MAX_OPEN_ID = 200
 
 
 # ---- grammar --------------------------------------------------------------------------------
@@ -129,6 +131,8 @@ def _parse(words: list[str]) -> BindingCommand:
             raise UsageError(
                 "`openid` needs the third-party account id, e.g. `/binding openid 10014850`."
             )
+        if len(rest[0]) > MAX_OPEN_ID:
+            raise UsageError(f"An openId is at most {MAX_OPEN_ID} characters long.")
         return Lookup(BindingQuery(open_id=rest[0], sources=_sources(rest[1:])))
     if verb == "add":
         return _parse_add(rest)
@@ -138,7 +142,7 @@ def _parse(words: list[str]) -> BindingCommand:
         return PreviewDelete(_key(rest, "delete"))
     if verb == "audit":
         return ShowAudit(positive_int(rest[0], "The number of entries") if rest else 20)
-    if words[0].isdigit():
+    if words[0][:1].isdigit():
         cid = positive_int(words[0], "The contact id")
         return Lookup(BindingQuery(cid=cid, sources=_sources(rest)))
     raise UsageError(f"{code(words[0])} is neither a contact id nor a known word.")
@@ -498,25 +502,20 @@ class BindingHandlers(FeatureHandlers):
 
 def read_add_form(values: dict[str, str | None]) -> tuple[NewBinding | None, dict[str, str]]:
     errors: dict[str, str] = {}
-    cid_text = values.get("cid") or ""
-    if not cid_text.isdigit() or int(cid_text) <= 0:
+    cid = as_positive_int(values.get("cid") or "")
+    if cid is None:
         errors["cid"] = "The contact id is a positive whole number, like 30851821."
     source = AccountSource.parse(values.get("source") or "")
     if source is None:
         errors["source"] = "Choose DingTalk, WeChat, WeCom or Open platform."
     if not values.get("open_id"):
         errors["open_id"] = "Enter the openId of the third-party account."
-    if errors or source is None:
+    if errors or cid is None or source is None:
         return None, errors
-    try:
-        return NewBinding(
-            cid=int(cid_text),
-            source=source,
-            open_id=values["open_id"] or "",
-            app_id=values.get("app_id") or "",
-        ), {}
-    except ValidationError:
-        return None, {"cid": "That contact id is not valid."}
+    new = NewBinding(
+        cid=cid, source=source, open_id=values["open_id"] or "", app_id=values.get("app_id") or ""
+    )
+    return new, {}
 
 
 def _target(parsed: object) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -56,16 +57,21 @@ class Invocation:
     ref: str
 
 
+def channel_of(body: dict[str, Any]) -> str:
+    """Where a block action happened: its channel, or its message's container."""
+    channel: str = (body.get("channel") or {}).get("id") or body.get("container", {}).get(
+        "channel_id", ""
+    )
+    return channel
+
+
 def invocation_of(
     body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: AsyncBoltContext
 ) -> Invocation:
     """The invocation behind a block action (a button, a menu, a tick)."""
-    channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get(
-        "channel_id", ""
-    )
     return Invocation(
         body["user"]["id"],
-        channel,
+        channel_of(body),
         body.get("trigger_id"),
         respond,
         client,
@@ -88,10 +94,21 @@ def split_options(tokens: Iterable[str]) -> tuple[list[str], dict[str, str]]:
     return words, options
 
 
-def positive_int(text: str, what: str) -> int:
-    if not text.isdigit() or int(text) <= 0:
-        raise UsageError(f"{what} must be a positive whole number, not {code(text)}.")
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def as_positive_int(text: str) -> int | None:
+    """A positive id as typed, or None. ASCII digits only: `str.isdigit` accepts `²`."""
+    if not _WHOLE_NUMBER.fullmatch(text) or int(text) <= 0:
+        return None
     return int(text)
+
+
+def positive_int(text: str, what: str) -> int:
+    number = as_positive_int(text)
+    if number is None:
+        raise UsageError(f"{what} must be a positive whole number, not {code(text)}.")
+    return number
 
 
 def view_values(view: dict[str, Any]) -> dict[str, str | None]:

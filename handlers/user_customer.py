@@ -39,6 +39,7 @@ from handlers.common import (
     OpenAddModal,
     ShowAudit,
     UsageError,
+    as_positive_int,
     invocation_of,
     metadata,
     positive_int,
@@ -157,7 +158,11 @@ def parse_filter(word: str) -> Condition:
     if value and value[0] in _OPERATOR_CHARS:
         raise UsageError(f"{code(symbol + value[0])} is not an operator; use {_OPERATOR_LIST}.")
     operator = _OPERATORS[symbol]
-    if field in _NUMERIC and operator is not Operator.LIKE and not value.isdigit():
+    if (
+        field in _NUMERIC
+        and operator is not Operator.LIKE
+        and not (value.isascii() and value.isdigit())
+    ):
         raise UsageError(f"`{field.value}` compares with a whole number, not {code(value)}.")
     return Condition(field=field, op=operator, value=value)
 
@@ -366,11 +371,11 @@ _NOTHING_CHANGED = "Nothing changed: edit the template, script or reference, or 
 
 
 def _form_id(values: dict[str, str | None], name: str, label: str, errors: dict[str, str]) -> int:
-    text = values.get(name) or ""
-    if not text.isdigit() or int(text) <= 0:
+    number = as_positive_int(values.get(name) or "")
+    if number is None:
         errors[name] = f"The {label} is a positive whole number, like {_EXAMPLE_IDS[name]}."
         return 0
-    return int(text)
+    return number
 
 
 def read_add_form(values: dict[str, str | None]) -> tuple[NewRelation | None, dict[str, str]]:

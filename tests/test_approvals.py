@@ -313,3 +313,17 @@ async def test_audit_command_is_for_approvers(sandbox: Sandbox) -> None:
     text = text_of(log)
     assert "*add* `6862715 wechat` → ok" in text
     assert "→ refused" in text
+
+
+async def test_a_card_that_cannot_be_posted_files_nothing(make_sandbox: MakeSandbox) -> None:
+    sandbox = await make_sandbox(approval_channel="C0GONE")
+    preview = await command(sandbox, "/binding", "delete 30851821 dd")
+    value = button(preview, "binding_delete")["value"]
+    await sandbox.slack.click(preview, "binding_delete", value=value)
+    told_requester = await told(sandbox, AGENT, "could not be posted")
+    assert "channel_not_found" in text_of(told_requester) and "nothing was filed" in text_of(
+        told_requester
+    )
+    request = await sandbox.deps.store.get(1)
+    assert request is not None and request.status is ApprovalStatus.CANCELLED
+    assert not binding_deletes(sandbox)

@@ -239,6 +239,8 @@ async def test_delete_preview_shows_the_binding_fetched_fresh_with_a_confirm(
         ("edit 30851821", "`edit` takes a contact id and a source"),
         ("0", "The contact id must be a positive whole number, not `0`."),
         ("add 1 wechat", "`add` takes a contact id, a source, an openId and an optional appId"),
+        ("²", "The contact id must be a positive whole number, not `²`."),
+        ("openid " + "x" * 201, "An openId is at most 200 characters long."),
     ],
 )
 async def test_help_and_malformed_input_show_the_grammar(

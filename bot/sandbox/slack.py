@@ -1042,7 +1042,8 @@ class SlackEmulator:
         elif name[:1] in ("U", "D") and "U" + name[1:] in self.users:
             name = self._dm_channel("U" + name[1:])
         if name not in self.channels:
-            raise _SlackError("channel_not_found", repr(given))
+            # A correct app gets this when its configuration names a channel that is gone.
+            raise _SlackError("channel_not_found", repr(given), violation=False)
         return name
 
     def _posted(self, args: Json) -> Message:
