@@ -30,10 +30,6 @@ class BindingDeletion:
     kind = "binding"
 
     @property
-    def count(self) -> int:
-        return 1
-
-    @property
     def summary(self) -> str:
         return f"the {self.key.source.label} binding of contact {self.key.cid}"
 

@@ -337,7 +337,7 @@ class BindingHandlers(FeatureHandlers):
     async def open_add_modal(self, here: Invocation) -> None:
         await here.client.views_open(
             trigger_id=here.trigger_id,
-            view=ui.add_modal(private_metadata=metadata(channel=here.channel)),
+            view=ui.add_modal(),
         )
 
     async def add_now(self, binding: NewBinding, here: Invocation) -> None:

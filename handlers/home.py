@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.home import home_view
 from bot.deps import Deps
 from bot.roles import Role
+from bot.store import ApprovalRequest
 
 
 class HomeHandlers:
@@ -24,10 +25,8 @@ class HomeHandlers:
             return
         user = event["user"]
         roles = [role for role in Role if self.deps.roles.allows(user, role)]
-        now = self.deps.clock()
-        pending = (
-            [r for r in await self.deps.store.pending() if r.expires_at > now]
-            if Role.APPROVER in roles
-            else []
-        )
+        pending: list[ApprovalRequest] = []
+        if Role.APPROVER in roles:
+            await self.deps.store.expire_due(self.deps.clock())
+            pending = await self.deps.store.pending()
         await client.views_publish(user_id=user, view=home_view(roles, pending))

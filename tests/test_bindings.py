@@ -337,3 +337,11 @@ async def test_a_bug_is_a_plain_sentence_with_the_reference_not_a_trace(
     text = text_of(message)
     assert "Something went wrong on our side" in text and "ref `" in text
     assert "boom" not in text and "Traceback" not in text
+
+
+async def test_a_contact_that_does_not_exist_is_one_sentence_without_retries(
+    sandbox: Sandbox,
+) -> None:
+    message = await command(sandbox, "/binding", "99999999")
+    assert "Contact `99999999` does not exist in bangwo8" in text_of(message)
+    assert not elements(message, "binding_lookup")

@@ -86,7 +86,7 @@ def test_cards_previews_and_modals_with_huge_values_fit() -> None:
     assert_fits([bindings.binding_card(big, interactive=True)])
     assert_fits(bindings.delete_preview(big, fingerprint="f" * 12, correlation_id="r"))
     assert check_view(bindings.edit_modal(big, private_metadata="{}").to_dict()) == []
-    assert check_view(bindings.add_modal(private_metadata="{}").to_dict()) == []
+    assert check_view(bindings.add_modal().to_dict()) == []
 
 
 def test_a_full_relation_page_fits_with_ticks_and_menus() -> None:

@@ -101,6 +101,10 @@ def lookup_message(
     failed = {source: error for source, error in results.items() if isinstance(error, BackendError)}
     empty = [source for source, outcome in results.items() if outcome == []]
 
+    if not found and any(isinstance(e, ContactNotFound) for e in failed.values()):
+        # A definite answer, not a failure: no source can have a binding for it.
+        text = f"Contact {code(query.cid or '')} does not exist in bangwo8. Check the contact id."
+        return [section(f":x: {text}"), footer(correlation_id)]
     blocks: list[Block] = [section(f"*Bindings of {_subject(query)}*")]
     room = MAX_MESSAGE_BLOCKS - _RESERVED_BLOCKS - len(failed)
     blocks += [binding_card(binding, interactive=interactive) for binding in found[:room]]
@@ -252,14 +256,13 @@ def _source_select(initial: AccountSource | None) -> InputBlock:
     )
 
 
-def add_modal(*, private_metadata: str) -> View:
+def add_modal() -> View:
     return View(
         type="modal",
         callback_id=ADD_CALLBACK,
         title=PlainTextObject(text="Add binding"),
         submit=PlainTextObject(text="Add"),
         close=PlainTextObject(text="Cancel"),
-        private_metadata=private_metadata,
         blocks=[
             text_input("cid", "Contact id (cId)", placeholder="30851821"),
             _source_select(None),

@@ -207,7 +207,7 @@ def message_modal(title: str, blocks: list[Block]) -> View:
     """A modal that only tells something: loading, saving, a result, an error."""
     return View(
         type="modal",
-        title=PlainTextObject(text=plain(title, 24)),
+        title=PlainTextObject(text=plain(title, MODAL_TITLE_LIMIT)),
         close=PlainTextObject(text="Close"),
         blocks=blocks,
     )

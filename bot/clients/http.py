@@ -76,11 +76,20 @@ class JsonHttp:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def send(self, method: str, path: str, *, write: bool, **kwargs: Any) -> tuple[int, Any]:
-        """Send one request; return (HTTP status, parsed JSON) or raise a typed error."""
+    async def send(
+        self, method: str, path: str, *, write: bool, queued: bool = True, **kwargs: Any
+    ) -> tuple[int, Any]:
+        """Send one request; return (HTTP status, parsed JSON) or raise a typed error.
+
+        `queued=False` skips the wait for a connection slot: for a request sent on behalf of
+        one that already holds a slot (a login), which would otherwise wait for itself.
+        """
         started = time.perf_counter()
         try:
-            response = await self._request(method, path, **kwargs)
+            if queued:
+                response = await self._request(method, path, **kwargs)
+            else:
+                response = await self._client.request(method, path, **kwargs)
         except httpx.PoolTimeout as error:
             self._log(method, path, "busy", started)
             raise BackendBusy(

@@ -105,7 +105,6 @@ class UserCustomerClient:
         self._http = JsonHttp(
             name=NAME, base_url=base_url, auth=auth, timeout=timeout, transport=transport
         )
-        self.login_count = 0
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -121,10 +120,6 @@ class UserCustomerClient:
         if query.end_time:
             body["end_time"] = query.end_time
         return _page(await self._call("get_list", body, write=False))
-
-    async def get(self, key: RelationKey) -> Relation:
-        result = await self._call("get", _key_body(key), write=False)
-        return _relation(result)
 
     async def find(self, key: RelationKey) -> Relation | None:
         """The relation, or None when it does not exist.
@@ -201,10 +196,10 @@ class UserCustomerClient:
             "password": self._credentials.password,
             "system": self._credentials.system,
         }
-        self.login_count += 1
-        # The login itself carries no bearer token, and a refusal must not trigger another login.
+        # The login carries no bearer token (so a refusal cannot trigger another login), and
+        # it is sent for a request that already holds a connection slot: it does not queue.
         status, answer = await self._http.send(
-            "POST", LOGIN_PATH, write=False, json=body, auth=None
+            "POST", LOGIN_PATH, write=False, json=body, auth=None, queued=False
         )
         try:
             result = _verdict(status, answer, write=False)
@@ -243,13 +238,6 @@ def _verdict(status: int, body: Any, *, write: bool) -> Any:
         reason = str(body.get("msg") or f"code {body['code']}")
         raise BackendRejected(NAME, f"UserCustomer refused: {reason}", reason)
     raise unrecognized_answer(NAME, status, write=write, what="an answer without a code")
-
-
-def _relation(result: Any) -> Relation:
-    try:
-        return Relation.model_validate(result)
-    except ValidationError as error:
-        raise MalformedResponse(NAME, "UserCustomer sent a relation it cannot read.") from error
 
 
 def _page(result: Any) -> RelationPage:
