@@ -509,4 +509,4 @@ async def test_the_client_renews_its_token_before_it_expires() -> None:
         await client.aclose()
     assert emulator.login_count == 2
     paths = [r.path.rsplit("/", 1)[-1] for r in emulator.requests]
-    assert paths == ["login", "get", "get", "login", "get"]
+    assert paths == ["login", "get_list", "get_list", "login", "get_list"]
