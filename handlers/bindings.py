@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import bindings as ui
@@ -22,7 +23,7 @@ from bot.blocks.common import (
     mrkdwn_text,
     notice,
 )
-from bot.blocks.help import BINDING_EXAMPLES, BINDING_GRAMMAR, help_blocks
+from bot.blocks.help import BINDING_EXAMPLES, BINDING_GRAMMAR
 from bot.clients.errors import BackendError
 from bot.deletions import BindingDeletion, current_records
 from bot.models import (
@@ -170,7 +171,16 @@ def _parse_add(rest: list[str]) -> BindingCommand:
 
 class BindingHandlers(FeatureHandlers):
     feature = FEATURE
+    command = "/binding"
+    grammar = BINDING_GRAMMAR
+    examples = BINDING_EXAMPLES
     needs = _NEEDS
+
+    def parse(self, text: str) -> BindingCommand:
+        return parse_binding_command(text)
+
+    def placeholder(self, parsed: object) -> list[Block] | None:
+        return ui.lookup_placeholder(parsed.query) if isinstance(parsed, Lookup) else None
 
     def target(self, parsed: object) -> str:
         return _target(parsed)
@@ -183,45 +193,6 @@ class BindingHandlers(FeatureHandlers):
         app.action(ui.DISMISS_ACTION)(self.on_dismiss)
         app.view(ui.ADD_CALLBACK)(self.on_add_submitted)
         app.view(ui.EDIT_CALLBACK)(self.on_edit_submitted)
-
-    async def on_command(
-        self,
-        ack: AsyncAck,
-        command: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        ref = context["correlation_id"]
-        parsed = parse_binding_command(command.get("text", ""))
-        if isinstance(parsed, Help):
-            blocks = help_blocks(
-                "/binding",
-                BINDING_GRAMMAR,
-                BINDING_EXAMPLES,
-                correlation_id=ref,
-                problem=parsed.problem,
-            )
-            await ack(text="How to use /binding", blocks=blocks)
-            return
-        here = Invocation(
-            command["user_id"],
-            command["channel_id"],
-            command.get("trigger_id"),
-            respond,
-            client,
-            ref,
-        )
-        if not await self.authorized(parsed, here, ack=ack):
-            return
-        if isinstance(parsed, Lookup):
-            # Something to see at once; the answer replaces it, however slow the backend.
-            await ack(text="Looking up…", blocks=ui.lookup_placeholder(parsed.query))
-            await self.deps.acks.settled()
-            await self.lookup(parsed.query, here, replace=True)
-            return
-        await ack()
-        await self.run(parsed, here)
 
     async def on_menu(
         self,
@@ -285,7 +256,7 @@ class BindingHandlers(FeatureHandlers):
         if await self.authorized(parsed, here):
             await self.run(parsed, here)
 
-    async def run(self, parsed: BindingCommand, here: Invocation) -> None:
+    async def run(self, parsed: object, here: Invocation) -> None:
         match parsed:
             case Lookup(query):
                 await self.lookup(query, here)
@@ -304,9 +275,7 @@ class BindingHandlers(FeatureHandlers):
 
     # ---- lookups ----
 
-    async def lookup(
-        self, query: BindingQuery, here: Invocation, *, shared: bool = False, replace: bool = False
-    ) -> None:
+    async def lookup(self, query: BindingQuery, here: Invocation, *, shared: bool = False) -> None:
         started = time.perf_counter()
         results = await self.deps.bindings.lookup_sources(
             query.sources, cid=query.cid, open_id=query.open_id
@@ -329,7 +298,7 @@ class BindingHandlers(FeatureHandlers):
             text=fallback_text(ui.lookup_summary(query, results)),
             blocks=blocks,
             response_type="in_channel" if shared else "ephemeral",
-            replace_original=replace,
+            replace_original=here.in_place and not shared,
         )
 
     # ---- add ----

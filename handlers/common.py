@@ -6,16 +6,18 @@ import json
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.approvals import audit_blocks
 from bot.blocks.common import code, fallback_text, message_modal, mrkdwn_text, notice
+from bot.blocks.help import help_blocks
 from bot.clients.errors import BackendError
 from bot.deps import Deps
 from bot.roles import Role, refusal
@@ -55,6 +57,8 @@ class Invocation:
     respond: AsyncRespond
     client: AsyncWebClient
     ref: str
+    # Answer by replacing the message (a placeholder, a page turned) instead of adding one.
+    in_place: bool = False
 
 
 def channel_of(body: dict[str, Any]) -> str:
@@ -200,18 +204,73 @@ async def show_audit(
 
 
 class FeatureHandlers:
-    """Authorization and auditing as every feature's listeners do them."""
+    """A slash command's listener, authorization and auditing, as every feature does them."""
 
     feature: str
+    command: str
+    grammar: str
+    examples: str
     # What each command needs, and how a refusal names it.
     needs: dict[type, tuple[Role, str]]
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
+    def parse(self, text: str) -> object:
+        """The command the text asks for, or `Help` (with the problem, when it is malformed)."""
+        raise NotImplementedError
+
+    def placeholder(self, parsed: object) -> list[Block] | None:
+        """What to show at once for a command whose answer needs a backend, if it has one."""
+        raise NotImplementedError
+
+    async def run(self, parsed: object, here: Invocation) -> None:
+        raise NotImplementedError
+
     def target(self, parsed: object) -> str:
         """How the audit log names what a command acts on."""
         raise NotImplementedError
+
+    async def on_command(
+        self,
+        ack: AsyncAck,
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        """Parse and authorize before the ack, so a usage error or a refusal is the ack."""
+        ref = context["correlation_id"]
+        parsed = self.parse(command.get("text", ""))
+        if isinstance(parsed, Help):
+            blocks = help_blocks(
+                self.command,
+                self.grammar,
+                self.examples,
+                correlation_id=ref,
+                problem=parsed.problem,
+            )
+            await ack(text=f"How to use {self.command}", blocks=blocks)
+            return
+        here = Invocation(
+            command["user_id"],
+            command["channel_id"],
+            command.get("trigger_id"),
+            respond,
+            client,
+            ref,
+        )
+        if not await self.authorized(parsed, here, ack=ack):
+            return
+        placeholder = self.placeholder(parsed)
+        if placeholder is None:
+            await ack()
+            await self.run(parsed, here)
+            return
+        # Something to see at once; the answer replaces it, however slow the backend.
+        await ack(text="Looking up…", blocks=placeholder)
+        await self.deps.acks.settled()
+        await self.run(parsed, replace(here, in_place=True))
 
     async def authorized(
         self, parsed: object, here: Invocation, *, ack: AsyncAck | None = None

@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import user_customer as ui
 from bot.blocks.common import code, escape, fallback_text, message_modal, notice
-from bot.blocks.help import UC_EXAMPLES, UC_GRAMMAR, help_blocks
+from bot.blocks.help import UC_EXAMPLES, UC_GRAMMAR
 from bot.clients.errors import BackendError, BackendRejected
 from bot.models import (
     Condition,
@@ -419,14 +419,22 @@ def read_edit_form(values: dict[str, str | None], shown: dict[str, str]) -> dict
 class Invocation(common.Invocation):
     """An invocation, and what the message it acted on holds."""
 
-    # Answer by replacing the message (a page turned, a placeholder) instead of adding one.
-    in_place: bool = False
     ticked: frozenset[RelationKey] = frozenset()
 
 
 class UserCustomerHandlers(FeatureHandlers):
     feature = FEATURE
+    command = "/uc"
+    grammar = UC_GRAMMAR
+    examples = UC_EXAMPLES
     needs = _NEEDS
+
+    def parse(self, text: str) -> UcCommand:
+        return parse_uc_command(text)
+
+    def placeholder(self, parsed: object) -> list[Block] | None:
+        what = _placeholder(parsed)
+        return None if what is None else ui.lookup_placeholder(what)
 
     def target(self, parsed: object) -> str:
         return _target(parsed)
@@ -442,42 +450,6 @@ class UserCustomerHandlers(FeatureHandlers):
         app.action(ui.DISMISS_ACTION)(self.on_dismiss)
         app.view(ui.ADD_CALLBACK)(self.on_add_submitted)
         app.view(ui.EDIT_CALLBACK)(self.on_edit_submitted)
-
-    async def on_command(
-        self,
-        ack: AsyncAck,
-        command: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        ref = context["correlation_id"]
-        parsed = parse_uc_command(command.get("text", ""))
-        if isinstance(parsed, Help):
-            blocks = help_blocks(
-                "/uc", UC_GRAMMAR, UC_EXAMPLES, correlation_id=ref, problem=parsed.problem
-            )
-            await ack(text="How to use /uc", blocks=blocks)
-            return
-        here = Invocation(
-            command["user_id"],
-            command["channel_id"],
-            command.get("trigger_id"),
-            respond,
-            client,
-            ref,
-        )
-        if not await self.authorized(parsed, here, ack=ack):
-            return
-        placeholder = _placeholder(parsed)
-        if placeholder is None:
-            await ack()
-            await self.run(parsed, here)
-            return
-        # Something to see at once; the answer replaces it, however slow the backend.
-        await ack(text=f"Looking up {placeholder}…", blocks=ui.lookup_placeholder(placeholder))
-        await self.deps.acks.settled()
-        await self.run(parsed, replace(here, in_place=True))
 
     async def on_menu(
         self,
@@ -579,7 +551,9 @@ class UserCustomerHandlers(FeatureHandlers):
         if await self.authorized(parsed, here):
             await self.run(parsed, here)
 
-    async def run(self, parsed: UcCommand, here: Invocation) -> None:
+    async def run(self, parsed: object, invoked: common.Invocation) -> None:
+        # A typed command carries no ticks; a tick's redraw arrives with them.
+        here = invoked if isinstance(invoked, Invocation) else Invocation(**vars(invoked))
         match parsed:
             case ListRelations() | Follows() | GetRelation():
                 await self.look(parsed, here)
@@ -813,7 +787,7 @@ def ticked_keys(state_values: dict[str, Any]) -> frozenset[RelationKey]:
     return frozenset(keys)
 
 
-def _placeholder(parsed: UcCommand) -> str | None:
+def _placeholder(parsed: object) -> str | None:
     """What a command is looking up, when its answer needs the backend."""
     match parsed:
         case ListRelations() | Follows():
