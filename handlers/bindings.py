@@ -236,10 +236,6 @@ class BindingHandlers(FeatureHandlers):
         await self.lookup(parsed.query, here, shared=True)
         await respond(delete_original=True)
 
-    async def on_dismiss(self, ack: AsyncAck, respond: AsyncRespond) -> None:
-        await ack()
-        await respond(delete_original=True)
-
     async def _from_button(
         self,
         value: str,

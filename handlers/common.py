@@ -231,6 +231,11 @@ class FeatureHandlers:
         """How the audit log names what a command acts on."""
         raise NotImplementedError
 
+    async def on_dismiss(self, ack: AsyncAck, respond: AsyncRespond) -> None:
+        """Cancel on a preview: the message goes away, nothing else happens."""
+        await ack()
+        await respond(delete_original=True)
+
     async def on_command(
         self,
         ack: AsyncAck,

@@ -538,10 +538,6 @@ class UserCustomerHandlers(FeatureHandlers):
         if await self.authorized(parsed, here):
             await self.run(parsed, here)
 
-    async def on_dismiss(self, ack: AsyncAck, respond: AsyncRespond) -> None:
-        await ack()
-        await respond(delete_original=True)
-
     async def _from_value(self, value: str, here: Invocation, accepted: tuple[type, ...]) -> None:
         """Run the command text a button or menu carries, if it is one this control may send."""
         parsed = parse_uc_command(value)

@@ -345,3 +345,10 @@ async def test_a_contact_that_does_not_exist_is_one_sentence_without_retries(
     message = await command(sandbox, "/binding", "99999999")
     assert "Contact `99999999` does not exist in bangwo8" in text_of(message)
     assert not elements(message, "binding_lookup")
+
+
+async def test_cancel_on_a_delete_preview_removes_it_and_files_nothing(sandbox: Sandbox) -> None:
+    preview = await command(sandbox, "/binding", "delete 30851821 dd")
+    await sandbox.slack.click(preview, "binding_dismiss", value="30851821 dingding")
+    await sandbox.slack.wait_for(lambda: preview.deleted)
+    assert await sandbox.deps.store.pending() == []
