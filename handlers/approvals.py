@@ -211,9 +211,7 @@ class ApprovalHandlers:
         finished = await self.deps.store.get(request.id)
         assert finished is not None
         log.info("approval finished", extra={"request": request.id, "status": status.value})
-        await self._audit(finished, finished.decided_by or "", "delete", status.value)
-        await self._redraw(client, finished)
-        await self._tell_requester(client, finished)
+        await self._conclude(client, finished, finished.decided_by or "", "delete", status.value)
 
     async def on_reject(
         self,
@@ -268,9 +266,7 @@ class ApprovalHandlers:
         if not decision.won:
             await self._lost(request, user, "reject", None, client, context["correlation_id"])
             return
-        await self._audit(request, user, "reject", "rejected", detail=reason)
-        await self._redraw(client, request)
-        await self._tell_requester(client, request)
+        await self._conclude(client, request, user, "reject", "rejected", detail=reason)
 
     async def on_cancel(
         self,
@@ -388,6 +384,21 @@ class ApprovalHandlers:
         await self._audit(
             request, user, attempt, "refused", detail=f"request is {request.status.value}"
         )
+
+    async def _conclude(
+        self,
+        client: AsyncWebClient,
+        request: ApprovalRequest,
+        user: str,
+        action: str,
+        outcome: str,
+        detail: str = "",
+    ) -> None:
+        """A request has its final state: audit it first (the record that must not be lost),
+        then redraw the card and tell the requester, both best effort."""
+        await self._audit(request, user, action, outcome, detail=detail)
+        await self._redraw(client, request)
+        await self._tell_requester(client, request)
 
     async def _redraw(self, client: AsyncWebClient, request: ApprovalRequest) -> None:
         """Best effort: the store holds the truth, and a card Slack refused must not stop a

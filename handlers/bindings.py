@@ -187,14 +187,15 @@ class BindingHandlers(FeatureHandlers):
 
     def register(self, app: AsyncApp) -> None:
         app.command("/binding")(self.on_command)
-        app.action(ui.MENU_ACTION)(self.on_menu)
-        app.action(ui.LOOKUP_ACTION)(self.on_lookup_button)
+        # Menus and buttons both carry `/binding` arguments; one listener runs them.
+        app.action(ui.MENU_ACTION)(self.on_command_value)
+        app.action(ui.LOOKUP_ACTION)(self.on_command_value)
         app.action(ui.SHARE_ACTION)(self.on_share)
         app.action(ui.DISMISS_ACTION)(self.on_dismiss)
         app.view(ui.ADD_CALLBACK)(self.on_add_submitted)
         app.view(ui.EDIT_CALLBACK)(self.on_edit_submitted)
 
-    async def on_menu(
+    async def on_command_value(
         self,
         ack: AsyncAck,
         body: dict[str, Any],
@@ -206,18 +207,6 @@ class BindingHandlers(FeatureHandlers):
         await ack()
         value = action.get("selected_option", {}).get("value") or action.get("value", "")
         await self._from_button(value, body, respond, client, context)
-
-    async def on_lookup_button(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
-        await self._from_button(action.get("value", ""), body, respond, client, context)
 
     async def on_share(
         self,
