@@ -1,60 +1,150 @@
-"""`support-bot check`: is the configuration whole, and can the bot reach what it needs?"""
+"""`support-bot check`, and what `serve` checks before it starts: can the bot work at all?
+
+Every probe runs, concurrently; each gives one line, `ok` or the problem and its fix.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TextIO
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clients.bangwo8 import BindingsClient
 from bot.clients.errors import AuthenticationFailed, BackendError, ContactNotFound
 from bot.clients.user_customer import UserCustomerClient
 from bot.deps import bangwo8_auth, user_customer_client
 from bot.models import AccountSource, RelationQuery
-from bot.settings import Settings
+from bot.settings import ConfigurationError, Settings, load_settings
 from bot.store import ApprovalStore
 
-Probe = Callable[[], Awaitable[str]]
-
-
-async def run_check(settings: Settings, out: TextIO = sys.stdout) -> int:
-    """Print one line per dependency, `ok` or the exact problem; exit 1 if any failed."""
-    probes: list[tuple[str, Probe]] = [
-        ("store", lambda: _store(settings)),
-        ("bangwo8", lambda: _bangwo8(settings)),
-        ("UserCustomer", lambda: _user_customer(settings)),
-        ("Slack", lambda: _slack(settings)),
-    ]
-    failures = 0
-    print("configuration: ok", file=out)
-    for name, probe in probes:
-        try:
-            detail = await probe()
-        except CheckFailed as problem:
-            failures += 1
-            print(f"{name}: FAILED: {problem}", file=out)
-        else:
-            print(f"{name}: ok ({detail})", file=out)
-    return 1 if failures else 0
+Probe = Callable[[Settings], Awaitable[str]]
 
 
 class CheckFailed(Exception):
-    """One dependency is not usable; the message says what to fix."""
+    """One dependency is not usable; the message says what to fix.
+
+    `refused` is False when it could only not be reached (it may come back by itself): then
+    `serve` starts anyway and keeps trying, while a refused credential stops it.
+    """
+
+    def __init__(self, message: str, *, refused: bool = True) -> None:
+        super().__init__(message)
+        self.refused = refused
+
+
+class CannotServe(Exception):
+    """`serve` cannot start; the message is one line saying why and what to fix."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    detail: str
+    problem: CheckFailed | None = None
+
+    @property
+    def line(self) -> str:
+        if self.problem is None:
+            return f"{self.name}: ok ({self.detail})"
+        return f"{self.name}: FAILED: {self.problem}"
+
+
+def main(out: TextIO = sys.stdout) -> int:
+    """`support-bot check`: 0 when all is well, 2 for configuration, 1 for a dependency."""
+    try:
+        settings = load_settings()
+    except ConfigurationError as error:
+        for problem in error.problems:
+            print(f"configuration: FAILED: {problem}", file=out)
+        print("store, backends, Slack: not checked until the configuration is fixed", file=out)
+        return 2
+    return asyncio.run(run_check(settings, out))
+
+
+async def run_check(settings: Settings, out: TextIO = sys.stdout) -> int:
+    """Print one line per dependency, `ok` or the exact problem; 1 if any failed."""
+    findings = await probe_all(settings, _probes(settings))
+    print("configuration: ok", file=out)
+    for finding in findings:
+        print(finding.line, file=out)
+    return 1 if any(f.problem for f in findings) else 0
+
+
+async def startup_findings(settings: Settings) -> list[Finding]:
+    """What `serve` checks before it starts: every dependency that is not ok.
+
+    Only a refused one (`problem.refused`) keeps it from starting: a backend or Slack that
+    cannot be reached may come back, and the bot says so per request meanwhile.
+    """
+    return [f for f in await probe_all(settings, _probes(settings)) if f.problem is not None]
+
+
+def _probes(settings: Settings) -> list[tuple[str, Probe]]:
+    probes: list[tuple[str, Probe]] = [
+        ("store", _store),
+        ("bangwo8", _bangwo8),
+        ("UserCustomer", _user_customer),
+        ("Slack", _slack_bot_token),
+    ]
+    if settings.slack_app_token is not None:
+        probes.append(("Slack Socket Mode", _slack_app_token))
+    return probes
+
+
+async def probe_all(settings: Settings, probes: list[tuple[str, Probe]]) -> list[Finding]:
+    async def run(name: str, probe: Probe) -> Finding:
+        try:
+            return Finding(name, await probe(settings))
+        except CheckFailed as problem:
+            return Finding(name, "", problem)
+
+    return list(await asyncio.gather(*(run(name, probe) for name, probe in probes)))
+
+
+# ---- the store --------------------------------------------------------------------------
 
 
 async def _store(settings: Settings) -> str:
-    store = await ApprovalStore.open(settings.database_url)
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
     try:
-        if not await store.ping():
-            shown = make_url(settings.database_url).render_as_string(hide_password=True)
-            raise CheckFailed(f"cannot query DATABASE_URL ({shown})")
-        return f"{len(await store.pending())} pending approval requests"
+        async with asyncio.timeout(settings.http_timeout):
+            store = await ApprovalStore.open(settings.database_url)
+    except (SQLAlchemyError, OSError, TimeoutError) as error:
+        raise CheckFailed(
+            f"cannot open DATABASE_URL ({shown}): {_reason(error)}. Check that the database"
+            " exists and is reachable, and the user and password in the URL"
+        ) from error
+    try:
+        return "; ".join(await _store_facts(store, shown))
     finally:
         await store.close()
+
+
+async def _store_facts(store: ApprovalStore, shown: str) -> list[str]:
+    """What `check` says about a store it could open; each further fact is one more item."""
+    if not await store.ping():
+        raise CheckFailed(f"cannot query DATABASE_URL ({shown})")
+    return [f"{len(await store.pending())} pending approval requests"]
+
+
+def _reason(error: BaseException) -> str:
+    """The cause in one line, without SQLAlchemy's statement and background link."""
+    if isinstance(error, TimeoutError):
+        return "no answer in time"
+    cause = getattr(error, "orig", None) or error
+    text = str(cause).strip().splitlines()
+    return text[0] if text else type(cause).__name__
+
+
+# ---- the backends -----------------------------------------------------------------------
 
 
 async def _bangwo8(settings: Settings) -> str:
@@ -71,7 +161,7 @@ async def _bangwo8(settings: Settings) -> str:
         raise CheckFailed(f"{error.sentence} Check {which}.") from error
     except BackendError as error:
         raise CheckFailed(
-            f"{error.sentence} (BANGWO8_BASE_URL={settings.bangwo8_base_url})"
+            f"{error.sentence} (BANGWO8_BASE_URL={settings.bangwo8_base_url})", refused=False
         ) from error
     finally:
         await client.aclose()
@@ -91,25 +181,60 @@ async def _user_customer(settings: Settings) -> str:
         raise CheckFailed(f"{error.sentence} Check {which}.") from error
     except BackendError as error:
         raise CheckFailed(
-            f"{error.sentence} (USER_CUSTOMER_BASE_URL={settings.user_customer_base_url})"
+            f"{error.sentence} (USER_CUSTOMER_BASE_URL={settings.user_customer_base_url})",
+            refused=False,
         ) from error
     finally:
         await client.aclose()
     return f"{page.total_records} relations"
 
 
-async def _slack(settings: Settings) -> str:
-    client = AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+# ---- Slack ------------------------------------------------------------------------------
+
+
+async def _slack_bot_token(settings: Settings) -> str:
+    client = AsyncWebClient(base_url=settings.slack_api_url, timeout=int(settings.http_timeout))
+    answer = await _ask_slack(
+        settings,
+        "SLACK_BOT_TOKEN",
+        client.auth_test(token=settings.slack_bot_token.get_secret_value()),
     )
-    try:
-        answer = await client.auth_test()
-    except SlackApiError as error:
-        raise CheckFailed(
-            f"auth.test answered {error.response.get('error')}; check SLACK_BOT_TOKEN"
-        ) from error
-    except OSError as error:
-        raise CheckFailed(
-            f"cannot reach SLACK_API_URL={settings.slack_api_url}: {error}"
-        ) from error
     return f"team {answer.get('team')}, bot user {answer.get('user_id')}"
+
+
+async def _slack_app_token(settings: Settings) -> str:
+    assert settings.slack_app_token is not None
+    client = AsyncWebClient(base_url=settings.slack_api_url, timeout=int(settings.http_timeout))
+    # Issues a websocket URL the bot does not use: that proves the token may open connections.
+    await _ask_slack(
+        settings,
+        "SLACK_APP_TOKEN",
+        client.apps_connections_open(app_token=settings.slack_app_token.get_secret_value()),
+    )
+    return "SLACK_APP_TOKEN may open connections"
+
+
+async def _ask_slack(
+    settings: Settings, variable: str, call: Awaitable[AsyncSlackResponse]
+) -> AsyncSlackResponse:
+    try:
+        return await call
+    except SlackApiError as error:
+        answer = error.response.get("error")
+        raise CheckFailed(
+            f"Slack refused {variable} ({answer}); {_SLACK_FIXES[variable]}"
+        ) from error
+    except (OSError, TimeoutError) as error:
+        raise CheckFailed(
+            f"cannot reach SLACK_API_URL={settings.slack_api_url} ({_reason(error)})",
+            refused=False,
+        ) from error
+
+
+_SLACK_FIXES = {
+    "SLACK_BOT_TOKEN": "copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions",
+    "SLACK_APP_TOKEN": (
+        "create an app-level token with connections:write under Basic Information, and turn"
+        " Socket Mode on"
+    ),
+}

@@ -19,41 +19,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser(
         "serve", help="run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP"
     )
-    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    serve.add_argument(
+        "--port", type=int, default=3000, help="HTTP port, /healthz in either mode (default 3000)"
+    )
     serve.add_argument("--host", default="0.0.0.0", help="HTTP address (default 0.0.0.0)")
-    commands.add_parser("check", help="validate settings and reach the backends and Slack")
+    commands.add_parser("check", help="validate settings and reach the store, backends and Slack")
     demo = commands.add_parser("demo", help="the whole product locally, Slack played in a terminal")
     demo.add_argument("--script", help="replay the inputs of this file and print the transcript")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
-        from bot.sandbox.console import run_demo
+        from bot.sandbox.console import main as demo_main
 
-        try:
-            return asyncio.run(run_demo(script=args.script))
-        except KeyboardInterrupt:
-            return 130
+        return demo_main(args.script)
+    if args.command == "check":
+        from bot.check import main as check_main
+
+        return check_main()
     try:
         settings = load_settings()
     except ConfigurationError as problem:
         print(f"support-bot: configuration error: {problem}", file=sys.stderr)
         return 2
-    if args.command == "check":
-        from bot.check import run_check
-
-        return asyncio.run(run_check(settings))
     return _serve(settings, host=args.host, port=args.port)
 
 
 def _serve(settings: Settings, *, host: str, port: int) -> int:
-    from bot.server import serve_http, serve_socket_mode, tune_garbage_collector
+    from bot.check import CannotServe
+    from bot.server import serve, tune_garbage_collector
 
     logs.configure()
     tune_garbage_collector()  # a process-wide policy: set by the process that serves
-    if settings.slack_app_token is not None:
-        asyncio.run(serve_socket_mode(settings))
-    else:
-        asyncio.run(serve_http(settings, host=host, port=port))
+    try:
+        asyncio.run(serve(settings, host=host, port=port))
+    except CannotServe as problem:
+        print(f"support-bot: cannot start: {problem}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C before the stop signals were taken over
+        return 130
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Run modes: HTTP (Starlette + uvicorn) and Socket Mode, around the same AsyncApp."""
+"""Run modes: HTTP (Starlette + uvicorn) and Socket Mode (`bot.socket_mode`), one AsyncApp."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
@@ -21,8 +20,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.app import build_app
+from bot.check import CannotServe, startup_findings
 from bot.deps import Deps, open_deps
 from bot.settings import Settings
+from bot.socket_mode import serve_socket_mode
 
 log = logging.getLogger("bot.server")
 
@@ -105,29 +106,53 @@ def _note_signal(signal_number: int, _: FrameType | None) -> None:
     log.info("stop signal", extra={"signal": signal.Signals(signal_number).name})
 
 
-async def serve_socket_mode(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Slack's websocket instead of a public URL; stops on SIGINT/SIGTERM (or `stop`), draining."""
-    assert settings.slack_app_token is not None
+async def serve(
+    settings: Settings, *, host: str, port: int, stop: asyncio.Event | None = None
+) -> None:
+    """Check what the bot needs, then serve in the mode the settings choose.
+
+    Raises CannotServe (one line) when a dependency refuses the bot. A stop signal (or
+    `stop`) ends it at any point, the checks included.
+    """
     stop = stop or _stop_on_signals()
-    deps = await open_deps(settings)
-    bolt_app = build_app(settings, deps)
-    handler = AsyncSocketModeHandler(bolt_app, settings.slack_app_token.get_secret_value())
-    try:
-        await handler.connect_async()  # type: ignore[no-untyped-call]
-        log.info("connected in Socket Mode")
-        await stop.wait()
-    finally:
-        await handler.close_async()  # type: ignore[no-untyped-call]
-        await drain_listeners()
-        await deps.aclose()
+    checking = asyncio.create_task(startup_findings(settings))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({checking, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not checking.done():
+        checking.cancel()
+        log.info("stopped while checking the dependencies")
+        return
+    findings = checking.result()
+    refused = [f.line for f in findings if f.problem is not None and f.problem.refused]
+    if refused:
+        raise CannotServe("; ".join(refused))
+    for finding in findings:
+        log.warning("cannot reach a dependency yet", extra={"problem": finding.line})
+    if settings.slack_app_token is not None:
+        await serve_socket_mode(settings, stop, drain=drain_listeners, host=host, port=port)
+    else:
+        _stop_taking_signals()  # uvicorn takes them over
+        await serve_http(settings, host=host, port=port)
 
 
 def _stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in _STOP_SIGNALS:
-        loop.add_signal_handler(signal_number, stop.set)
+        loop.add_signal_handler(signal_number, _signalled, stop, signal_number)
     return stop
+
+
+def _signalled(stop: asyncio.Event, signal_number: int) -> None:
+    log.info("stop signal", extra={"signal": signal.Signals(signal_number).name})
+    stop.set()
+
+
+def _stop_taking_signals() -> None:
+    loop = asyncio.get_running_loop()
+    for signal_number in _STOP_SIGNALS:
+        loop.remove_signal_handler(signal_number)
 
 
 async def drain_listeners(timeout: float = 30.0) -> None:

@@ -3,16 +3,50 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Final
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 UserIds = Annotated[frozenset[str], NoDecode]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+# Slack's ids: users U… or W… (Enterprise Grid), channels C… (public), G… (private), D… (DM).
+_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")
+_TOKEN_PREFIXES: Final = {
+    "slack_bot_token": (
+        "xoxb-",
+        "the Bot User OAuth Token from the app's OAuth & Permissions page",
+    ),
+    "slack_app_token": ("xapp-", "an app-level token with connections:write (Basic Information)"),
+}
+_DATABASE_SCHEMES: Final = {
+    "sqlite": "aiosqlite",
+    "sqlite+aiosqlite": "aiosqlite",
+    "postgresql": "asyncpg",
+    "postgres": "asyncpg",
+    "postgresql+asyncpg": "asyncpg",
+}
+# What to set when a required variable is missing: the fix, in the operator's words.
+_WHAT_TO_SET: Final = {
+    "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page",
+    "BANGWO8_BASE_URL": "the bangwo8 API base URL, e.g. https://www.bangwo8.com",
+    "USER_CUSTOMER_BASE_URL": "the UserCustomer API base URL",
+}
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -26,6 +60,14 @@ def parse_duration(value: Any) -> timedelta:
         raise ValueError("expected a duration such as 86400, 30m, 24h or 7d")
     amount, unit = match.groups()
     return timedelta(seconds=float(amount) * _UNIT_SECONDS[unit.lower()])
+
+
+class ConfigurationError(Exception):
+    """Settings are missing or malformed: one line per problem, each naming its variable."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
 
 
 class Settings(BaseSettings):
@@ -57,12 +99,58 @@ class Settings(BaseSettings):
     approval_ttl: timedelta = timedelta(hours=24)
     http_timeout: float = Field(default=10.0, gt=0, le=120)
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem_at_once(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Raise ConfigurationError naming every problem, not just the first pydantic met.
+
+        Cross-field rules are checked on the raw values, so they are reported even when a
+        single field is malformed too.
+        """
+        problems = _cross_field_problems(data) if isinstance(data, dict) else []
+        try:
+            settings = handler(data)
+        except ValidationError as error:
+            raise ConfigurationError([*_describe(error), *problems]) from None
+        if problems:
+            raise ConfigurationError(problems)
+        return settings
+
     @field_validator("viewers", "editors", "approvers", mode="before")
     @classmethod
     def _split_user_ids(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return frozenset(part.strip() for part in value.split(",") if part.strip())
+            value = frozenset(part.strip() for part in value.split(",") if part.strip())
+        wrong = sorted(str(v) for v in value if not _USER_ID.match(str(v)))
+        if wrong:
+            raise ValueError(
+                f"{', '.join(repr(w) for w in wrong)} is not a Slack user id; give"
+                " comma-separated ids such as U0123ABCD,U0456EFGH (profile → ⋯ → Copy member ID)"
+            )
         return value
+
+    @field_validator("approval_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL_ID.match(value):
+            raise ValueError(
+                f"{value!r} is not a channel id; give the id such as C0123ABCD, not the name"
+                " (channel details → About → Channel ID)"
+            )
+        return value
+
+    @field_validator("slack_bot_token", "slack_app_token")
+    @classmethod
+    def _token_prefix(cls, value: SecretStr | None, info: Any) -> SecretStr | None:
+        prefix, what = _TOKEN_PREFIXES[info.field_name]
+        if value is not None and not value.get_secret_value().startswith(prefix):
+            raise ValueError(f"must start with {prefix}: {what}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return check_database_url(value)
 
     @field_validator("approval_ttl", mode="before")
     @classmethod
@@ -76,7 +164,7 @@ class Settings(BaseSettings):
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("must be an http(s) URL")
+            raise ValueError("must be an http(s) URL such as https://host/")
         return value
 
     @field_validator("slack_api_url")
@@ -84,41 +172,68 @@ class Settings(BaseSettings):
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
 
-    @model_validator(mode="after")
-    def _signing_secret_for_http(self) -> Settings:
-        # Socket Mode needs no signing secret: Slack's requests arrive over our own websocket.
-        if self.slack_app_token is None and self.slack_signing_secret is None:
-            raise ValueError("SLACK_SIGNING_SECRET is not set (needed in HTTP mode)")
-        return self
 
-    @model_validator(mode="after")
-    def _backend_credentials(self) -> Settings:
-        if self.bangwo8_token is None and not (self.bangwo8_account and self.bangwo8_password):
-            raise ValueError("BANGWO8_TOKEN, or BANGWO8_ACCOUNT and BANGWO8_PASSWORD, must be set")
-        has_login = self.user_customer_username and self.user_customer_password
-        if self.user_customer_token is None and not has_login:
-            raise ValueError(
-                "USER_CUSTOMER_TOKEN, or USER_CUSTOMER_USERNAME and USER_CUSTOMER_PASSWORD,"
-                " must be set"
-            )
-        return self
+def check_database_url(value: str) -> str:
+    """A URL the store can open: a known scheme, its driver installed, a SQLite folder present."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError(
+            "is not a database URL; use sqlite+aiosqlite:///path/to/file.db or"
+            " postgresql://user:password@host/database"
+        ) from None
+    driver = _DATABASE_SCHEMES.get(url.drivername)
+    if driver is None:
+        raise ValueError(
+            f"{url.drivername}:// is not supported; use sqlite+aiosqlite:///file.db or postgresql://…"
+        )
+    try:
+        __import__(driver)
+    except ImportError:
+        raise ValueError(
+            f'needs the {driver} package: pip install "support-bot[postgres]"'
+        ) from None
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        folder = Path(url.database).expanduser().parent
+        if not folder.is_dir():
+            raise ValueError(f"the folder {folder} does not exist; create it or point elsewhere")
+    return value
 
 
-class ConfigurationError(Exception):
-    """A setting is missing or malformed; the message is one line naming the variable."""
+def _cross_field_problems(data: dict[str, Any]) -> list[str]:
+    def given(name: str) -> bool:
+        value = data.get(name)
+        return value is not None and value != ""
+
+    problems = []
+    # Socket Mode needs no signing secret: Slack's requests arrive over our own websocket.
+    if not given("slack_app_token") and not given("slack_signing_secret"):
+        problems.append(
+            "SLACK_SIGNING_SECRET is not set (needed in HTTP mode): copy the Signing Secret from"
+            " the app's Basic Information, or set SLACK_APP_TOKEN for Socket Mode"
+        )
+    if not given("bangwo8_token") and not (given("bangwo8_account") and given("bangwo8_password")):
+        problems.append("BANGWO8_TOKEN, or BANGWO8_ACCOUNT and BANGWO8_PASSWORD, must be set")
+    has_login = given("user_customer_username") and given("user_customer_password")
+    if not given("user_customer_token") and not has_login:
+        problems.append(
+            "USER_CUSTOMER_TOKEN, or USER_CUSTOMER_USERNAME and USER_CUSTOMER_PASSWORD, must be set"
+        )
+    return problems
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    first = error.errors()[0]
-    location = "_".join(str(part) for part in first["loc"]).upper()
-    reason = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "missing":
-        return f"{location} is not set"
-    return f"{location}: {reason}" if location else reason
+def _describe(error: ValidationError) -> list[str]:
+    problems = []
+    for each in error.errors():
+        name = "_".join(str(part) for part in each["loc"]).upper()
+        if each["type"] == "missing":
+            hint = _WHAT_TO_SET.get(name)
+            problems.append(f"{name} is not set" + (f": set it to {hint}" if hint else ""))
+        else:
+            problems.append(f"{name}: {each['msg'].removeprefix('Value error, ')}")
+    return problems
 
 
 def load_settings(**overrides: Any) -> Settings:
-    try:
-        return Settings(**overrides)
-    except ValidationError as error:
-        raise ConfigurationError(describe_validation_error(error)) from None
+    """The settings, or ConfigurationError listing every problem with them."""
+    return Settings(**overrides)

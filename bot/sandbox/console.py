@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any, Final, Protocol, TextIO
 
 from bot.roles import Role
-from bot.sandbox.harness import AGENT, APPROVER, APPROVER2, EDITOR, VIEWER, Sandbox, running_sandbox
+from bot.sandbox.harness import (
+    AGENT,
+    APPROVER,
+    APPROVER2,
+    EDITOR,
+    VIEWER,
+    Sandbox,
+    SettableClock,
+    running_sandbox,
+)
 from bot.sandbox.render import (
     Control,
     Screen,
@@ -71,21 +80,31 @@ class Inputs(Protocol):
         """The next line typed after `prompt`, or None when there is no more input."""
         ...
 
+    def where(self) -> str | None:
+        """Where the last line came from, for a script (which stops at a line that failed)."""
+        ...
+
 
 class ScriptInputs:
     """Replays a file's lines as if typed, echoing each after its prompt (the transcript)."""
 
     def __init__(self, text: str, out: TextIO) -> None:
-        self._lines: Iterator[str] = (
-            line for line in text.splitlines() if not line.lstrip().startswith("#")
+        self._lines: Iterator[tuple[int, str]] = (
+            (number, line)
+            for number, line in enumerate(text.splitlines(), start=1)
+            if not line.lstrip().startswith("#")
         )
         self._out = out
+        self._number = 0
 
     async def ask(self, prompt: str) -> str | None:
-        line = next(self._lines, None)
+        self._number, line = next(self._lines, (self._number, None))
         if line is not None:
             print(f"{prompt}{line}", file=self._out)
         return line
+
+    def where(self) -> str | None:
+        return f"line {self._number}"
 
 
 class TerminalInputs:
@@ -106,6 +125,9 @@ class TerminalInputs:
         # The sandbox's uvicorn servers each took SIGINT for themselves; Ctrl-C means leave.
         loop.add_signal_handler(signal.SIGINT, self._lines.put_nowait, None)
 
+    def where(self) -> str | None:
+        return None  # a person sees what failed and types again
+
     async def ask(self, prompt: str) -> str | None:
         print(prompt, end="", file=self._out, flush=True)
         line = await self._lines.get()
@@ -114,19 +136,52 @@ class TerminalInputs:
         return line
 
 
+# `demo --script` exit codes: the app broke a Slack rule; the script cannot be read; a line
+# of it matched nothing (what follows it would act on the wrong thing).
+BROKE_A_RULE: Final = 1
+UNREADABLE: Final = 2
+UNMATCHED: Final = 3
+
+
+def main(script: str | None) -> int:
+    """`support-bot demo [--script FILE]`."""
+    try:
+        return asyncio.run(run_demo(script))
+    except KeyboardInterrupt:
+        return 130
+
+
 async def run_demo(
-    script: str | None = None, *, out: TextIO = sys.stdout, inp: TextIO = sys.stdin
+    script: str | None = None,
+    *,
+    out: TextIO = sys.stdout,
+    inp: TextIO = sys.stdin,
+    err: TextIO = sys.stderr,
 ) -> int:
-    """Play Slack for one person at a time; 1 if the app broke one of Slack's rules."""
-    replayed = _read(script) if script else None
+    """Play Slack for one person at a time; the exit code says what went wrong, if anything."""
+    replayed = None
+    if script is not None:
+        try:
+            replayed = _read(script)
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+            print(f"support-bot: demo: cannot read the script {script}: {reason}", file=err)
+            return UNREADABLE
     with tempfile.TemporaryDirectory(prefix="support-bot-demo-") as directory:
-        async with running_sandbox(Path(directory) / "demo.db", extra_relations=45) as sandbox:
+        async with running_sandbox(
+            Path(directory) / "demo.db", extra_relations=45, clock=SettableClock(ticking=True)
+        ) as sandbox:
             inputs: Inputs = (
                 ScriptInputs(replayed, out) if replayed is not None else TerminalInputs(inp, out)
             )
             console = Console(sandbox, inputs, out)
             await console.run()
-            return console.report_violations()
+            if console.report_violations():
+                return BROKE_A_RULE
+            if console.stopped_at is not None:
+                print(f"support-bot: demo: {script} {console.stopped_at}", file=err)
+                return UNMATCHED
+            return 0
 
 
 def _read(script: str) -> str:
@@ -151,6 +206,8 @@ class Console:
         }
         # Tasks running now are the servers'; any other one is the app still at work.
         self.idle_tasks = asyncio.all_tasks()
+        self.missed = False  # the line being handled matched nothing
+        self.stopped_at: str | None = None
 
     # ---- the loop ---------------------------------------------------------------------------
 
@@ -164,11 +221,15 @@ class Console:
             line = line.strip()
             if line in ("quit", "exit"):
                 return
+            self.missed = False
             try:
                 await self.handle(line)
                 await self.show()
             except SlackEmulatorError as error:
                 self.say(f"! {error}")
+            if self.missed and (where := self.inputs.where()) is not None:
+                self.stopped_at = f"{where}: {line!r} matched nothing"
+                return
 
     async def handle(self, line: str) -> None:
         word, _, rest = line.partition(" ")
@@ -181,7 +242,7 @@ class Console:
         elif word in COMMANDS:
             await self.slack.slash_command(word, rest.strip(), user_id=self.user)
         elif line.startswith("/"):
-            self.say(f"? {word} is not a valid command; the app has {' and '.join(COMMANDS)}")
+            self.miss(f"? {word} is not a valid command; the app has {' and '.join(COMMANDS)}")
         elif word == "tick":
             # Each tick redraws the message; the next waits for that, one drawing shows all.
             for label in rest.replace(",", " ").split():
@@ -194,13 +255,13 @@ class Console:
         else:
             await self.press(line)
 
-    def report_violations(self) -> int:
+    def report_violations(self) -> bool:
         if not self.slack.violations:
-            return 0
+            return False
         self.say("Slack rules the app broke:")
         for violation in self.slack.violations:
             self.say(f"- {violation}")
-        return 1
+        return True
 
     # ---- people -----------------------------------------------------------------------------
 
@@ -216,7 +277,7 @@ class Console:
     def switch(self, who: str) -> None:
         user = PEOPLE.get(who.lower(), who.upper())
         if user not in self.slack.users:
-            self.say(f"? who is {who!r}? One of: {', '.join(PEOPLE)}")
+            self.miss(f"? who is {who!r}? One of: {', '.join(PEOPLE)}")
             return
         self.user = user
         # The numbers on screen were the other person's: they may not see those messages.
@@ -227,7 +288,7 @@ class Console:
 
     async def press(self, label: str) -> None:
         if label not in self.controls:
-            self.say(f"? {label!r} is not a command nor a number on screen; type `help`")
+            self.miss(f"? {label!r} is not a command nor a number on screen; type `help`")
             return
         surface, control = self.controls[label]
         if control.element.get("type") == "checkboxes":
@@ -431,7 +492,7 @@ class Console:
     async def close_modal(self) -> None:
         view = self.slack.current_view(self.user)
         if view is None:
-            self.say("? no modal is open")
+            self.miss("? no modal is open")
             return
         await self.slack.close_view(view, user_id=self.user)
         self.say("  (modal closed)")
@@ -486,6 +547,10 @@ class Console:
 
     def say(self, text: str) -> None:
         print(text.rstrip(), file=self.out, flush=True)
+
+    def miss(self, text: str) -> None:
+        self.missed = True
+        self.say(text)
 
 
 def _view_look(view: View) -> str:

@@ -6,6 +6,7 @@ signing, HTTP paths and Web API calls as production.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -33,13 +34,16 @@ APPROVAL_CHANNEL = "C0APPROVALS"
 
 
 class SettableClock:
-    """The app's clock, which tests move instead of sleeping."""
+    """The app's clock, which tests move instead of sleeping; `ticking` also follows real time."""
 
-    def __init__(self, start: datetime | None = None) -> None:
+    def __init__(self, start: datetime | None = None, *, ticking: bool = False) -> None:
         self.now = start or datetime.now(UTC)
+        self._started = time.monotonic() if ticking else None
 
     def __call__(self) -> datetime:
-        return self.now
+        if self._started is None:
+            return self.now
+        return self.now + timedelta(seconds=time.monotonic() - self._started)
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
