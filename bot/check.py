@@ -57,8 +57,9 @@ class Finding:
         return f"{self.name}: FAILED: {self.problem}"
 
 
-def main(out: TextIO = sys.stdout) -> int:
+def main(out: TextIO | None = None) -> int:
     """`support-bot check`: 0 when all is well, 2 for configuration, 1 for a dependency."""
+    out = out or sys.stdout
     try:
         settings = load_settings()
     except ConfigurationError as error:
@@ -69,8 +70,9 @@ def main(out: TextIO = sys.stdout) -> int:
     return asyncio.run(run_check(settings, out))
 
 
-async def run_check(settings: Settings, out: TextIO = sys.stdout) -> int:
+async def run_check(settings: Settings, out: TextIO | None = None) -> int:
     """Print one line per dependency, `ok` or the exact problem; 1 if any failed."""
+    out = out or sys.stdout
     findings = await probe_all(settings, _probes(settings))
     print("configuration: ok", file=out)
     for finding in findings:

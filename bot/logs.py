@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
+import traceback
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -39,7 +41,19 @@ def stamp_correlation_ids() -> None:
     logging.setLogRecordFactory(with_ref)
 
 
+# Longest value kept whole, and longest line: a log line is read by people and by tools
+# that cut or drop long lines; what is cut says how much was.
+MAX_VALUE = 500
+MAX_LINE = 4000
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# uvicorn's colored twin of the message, for terminals; JSON has no use for it.
+_DROPPED = frozenset({"color_message"})
+_NO_REF = ("ref", "-")  # logged outside any request
+
+
 class JsonFormatter(logging.Formatter):
+    """One JSON line per record: no ANSI escapes, no empty fields, values and line bounded."""
+
     def format(self, record: logging.LogRecord) -> str:
         event: dict[str, Any] = {
             "at": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
@@ -47,10 +61,44 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "event": record.getMessage(),
         }
-        event.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
-        if record.exc_info:
-            event["error"] = self.formatException(record.exc_info)
-        return json.dumps(event, default=str, ensure_ascii=False)
+        event.update((k, v) for k, v in record.__dict__.items() if k not in _STANDARD | _DROPPED)
+        if record.exc_info and record.exc_info[1] is not None:
+            event.update(describe_exception(record.exc_info[1]))
+        present = {k: v for k, v in event.items() if v not in (None, "") and (k, v) != _NO_REF}
+        for limit in (MAX_VALUE, MAX_VALUE // 10):
+            line = json.dumps(
+                {k: _bounded(v, limit) for k, v in present.items()},
+                default=str,
+                ensure_ascii=False,
+            )
+            if len(line) <= MAX_LINE:
+                break
+        return line
+
+
+def describe_exception(error: BaseException) -> dict[str, str]:
+    """The error in one line and where it was raised; no traceback in an operator's terminal."""
+    described = {"error": f"{type(error).__name__}: {error}".removesuffix(": ")}
+    frames = traceback.extract_tb(error.__traceback__)
+    if frames:
+        last = frames[-1]
+        described["where"] = f"{last.filename}:{last.lineno} in {last.name}"
+    return described
+
+
+def _bounded(value: Any, limit: int) -> Any:
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dict | list):
+        text = json.dumps(value, default=str, ensure_ascii=False)
+        return value if len(text) <= limit and not _ANSI.search(text) else _cut(text, limit)
+    return _cut(_ANSI.sub("", str(value)), limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[: max(limit - 25, 10)]}… ({len(text) - limit + 25} more chars)"
 
 
 def configure(level: int = logging.INFO) -> None:

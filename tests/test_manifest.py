@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT.parent / "shared" / "schemas" / "slack-app-manifest.json"
+# A copy kept in the repository (source and licence in tests/data/README.md).
+SCHEMA = ROOT / "tests" / "data" / "slack-app-manifest.json"
 
 
 def _schema() -> dict[str, Any]:

@@ -27,7 +27,7 @@ from bot.sandbox.harness import sandbox_settings
 from bot.sandbox.http import bind_loopback, serve_asgi
 from bot.sandbox.slack import SlackEmulator
 from bot.sandbox.user_customer import UserCustomerEmulator
-from bot.server import serve_socket_mode
+from bot.server import serve
 from bot.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -141,7 +141,7 @@ async def test_http_serve_answers_then_drains_an_acked_lookup_on_sigterm(
     backends.slack.assert_clean()
     logs = stderr.decode()
     events = [json.loads(line) for line in logs.splitlines()]
-    assert any(e["event"] == "acked" and e["what"] == "/binding" for e in events)
+    assert any(e["event"] == "received" and e["what"] == "/binding" for e in events)
     assert any(e["event"] == "lookup" and e["user"] == "U0AGENT" for e in events)
     for secret in (BOT_TOKEN, SIGNING_SECRET, PASSWORD):
         assert secret not in logs
@@ -195,7 +195,9 @@ async def test_socket_mode_acks_a_slash_command_envelope_and_answers(backends: B
         backends.slack.socket_mode_url = url
         stop = asyncio.Event()
         settings = backends.settings(slack_app_token=backends.slack.app_token)
-        serving = asyncio.create_task(serve_socket_mode(settings, stop))
+        serving = asyncio.create_task(
+            serve(settings, host="127.0.0.1", port=free_port(), stop=stop)
+        )
         try:
             await asyncio.wait_for(peer.connected.wait(), 10)
             payload = backends.slack.command_fields("/binding", "30851821 dd")
@@ -280,7 +282,8 @@ def test_a_missing_setting_stops_start_up_with_one_line_naming_it(
     for name, value in everything_but_bangwo8_url.items():
         monkeypatch.setenv(name, value)
 
-    assert main(["check"]) == 2
+    assert main(["serve"]) == 2
     assert capsys.readouterr().err == (
-        "support-bot: configuration error: BANGWO8_BASE_URL is not set\n"
+        "support-bot: configuration error: BANGWO8_BASE_URL is not set: set it to the bangwo8"
+        " API base URL, e.g. https://www.bangwo8.com\n"
     )
