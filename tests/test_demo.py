@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from bot.sandbox import console
 from bot.sandbox.console import run_demo
+from bot.sandbox.harness import Sandbox, running_sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -129,3 +138,56 @@ def test_the_console_script_replays_a_file(tmp_path: Path) -> None:
     assert "agent> /binding 30851821 dd" in done.stdout
     assert "DingTalk binding of contact `30851821`" in done.stdout
     assert "wx" not in done.stdout  # nothing after `quit` is played
+
+
+def test_a_missing_script_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "demo", "--script", "no-such-file.txt"],
+        cwd=tmp_path,
+        env={"PATH": "", "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert done.stderr == (
+        "support-bot: demo: cannot read the script no-such-file.txt: No such file or directory\n"
+    )
+
+
+async def test_a_script_line_that_matches_nothing_stops_the_replay_naming_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "typo.txt"
+    path.write_text("# a typo on line 3\n/binding 30851821 dd\n9\n/binding 30851821 wx\n")
+    out, err = io.StringIO(), io.StringIO()
+
+    code = await run_demo(str(path), out=out, err=err)
+
+    assert code == 3
+    assert err.getvalue() == f"support-bot: demo: {path} line 3: '9' matched nothing\n"
+    assert "? '9' is not a command nor a number on screen" in out.getvalue()
+    assert "agent> /binding 30851821 wx" not in out.getvalue()  # nothing after it is played
+
+
+async def test_the_demo_clock_follows_real_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[Sandbox] = []
+
+    @asynccontextmanager
+    async def recording(*args: Any, **kwargs: Any) -> AsyncIterator[Sandbox]:
+        async with running_sandbox(*args, **kwargs) as sandbox:
+            started.append(sandbox)
+            yield sandbox
+
+    monkeypatch.setattr(console, "running_sandbox", recording)
+    await play(tmp_path, "/binding 30851821 dd\n")
+
+    [sandbox] = started
+    before = sandbox.clock()
+    await asyncio.sleep(0.02)
+    assert sandbox.clock() - before >= timedelta(seconds=0.02)
+    assert abs(sandbox.clock() - datetime.now(UTC)) < timedelta(seconds=1)
