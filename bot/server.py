@@ -13,7 +13,6 @@ from typing import Any
 
 import uvicorn
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,6 +21,7 @@ from starlette.routing import Route
 
 from bot.app import build_app
 from bot.deps import Deps, open_deps
+from bot.door import SlackDoor
 from bot.settings import Settings
 
 log = logging.getLogger("bot.server")
@@ -31,11 +31,12 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 def http_app(bolt_app: AsyncApp, deps: Deps) -> Starlette:
     """`POST /slack/events` for Slack, `GET /healthz` for the orchestrator."""
-    slack = AsyncSlackRequestHandler(bolt_app)
+    secret = deps.settings.slack_signing_secret
+    door = SlackDoor(bolt_app, deps.store, secret.get_secret_value() if secret else None)
 
     async def events(request: Request) -> Response:
         with deps.acks.acking():
-            return await slack.handle(request)
+            return await door(request)
 
     async def healthz(_: Request) -> Response:
         store_ok = await deps.store.ping()
