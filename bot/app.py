@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -60,6 +61,7 @@ async def _trace_request(
     """Give each request a correlation id, and log one line when it has been acked."""
     ref = new_correlation_id()
     context["correlation_id"] = ref
+    context["ack"] = _StickyAck()
     started = time.perf_counter()
     response = await next()
     log.info(
@@ -72,6 +74,26 @@ async def _trace_request(
         },
     )
     return response
+
+
+class _StickyAck(AsyncAck):
+    """An ack that stays sent.
+
+    When a listener raises just after acking (before bolt's 10 ms poll saw the ack), bolt's
+    runner sets the ack back to None, waits out the 3 s and answers 404. Slack has the ack.
+    """
+
+    def __init__(self) -> None:
+        self._sent: BoltResponse | None = None
+
+    @property
+    def response(self) -> BoltResponse | None:
+        return self._sent
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        if value is not None:
+            self._sent = value
 
 
 async def _on_error(

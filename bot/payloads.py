@@ -78,6 +78,7 @@ class _State(_Envelope):
 
 class ViewPayload(_Envelope):
     id: SlackId
+    type: SlackId
     callback_id: SlackId = ""
     private_metadata: Annotated[StrictStr, StringConstraints(max_length=_METADATA_MAX)] = ""
     state: _State = _State()
