@@ -22,7 +22,7 @@ from bot.sandbox.harness import AGENT, APPROVER, EDITOR, Sandbox
 from bot.sandbox.slack import FORM, signature
 from tests.helpers import side_effects
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
