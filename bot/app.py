@@ -6,14 +6,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.response import BoltResponse
 
 import handlers
-from bot.blocks.common import fallback_text, notice
+from bot.blocks.common import fallback_text, message_modal, notice
 from bot.deps import Deps
+from bot.door import VERIFIED, QuietRequestVerification
 from bot.logs import new_correlation_id, stamp_correlation_ids
 from bot.settings import Settings
+from handlers.fallback import OUT_OF_DATE
 
 log = logging.getLogger("bot.app")
 
@@ -21,13 +25,12 @@ log = logging.getLogger("bot.app")
 def build_app(settings: Settings, deps: Deps) -> AsyncApp:
     stamp_correlation_ids()
     token = settings.slack_bot_token.get_secret_value()
+    secret = settings.slack_signing_secret
     app = AsyncApp(
-        signing_secret=(
-            settings.slack_signing_secret.get_secret_value()
-            if settings.slack_signing_secret
-            else None
-        ),
-        request_verification_enabled=settings.slack_signing_secret is not None,
+        # The door (bot.door) verifies before bolt parses anything; this second check, in
+        # bolt's place, is the same one without bolt's logging of whole refused bodies.
+        request_verification_enabled=False,
+        before_authorize=QuietRequestVerification(secret.get_secret_value() if secret else None),
         # The token, not a client: bolt also reads SLACK_BOT_TOKEN and warns when both are given.
         token=token,
         # Listeners ack, the HTTP answer goes back at once, and the rest runs after it.
@@ -36,7 +39,7 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
     # Bolt's own client, pointed at SLACK_API_URL; each request's client copies its base_url.
     app.client.base_url = settings.slack_api_url
     app.use(_trace_request)
-    app.error(_on_unexpected_error)
+    app.error(_on_error)
     handlers.register(app, deps)
     return app
 
@@ -56,29 +59,81 @@ async def _trace_request(
     body: dict[str, Any],
     next: Callable[[], Awaitable[BoltResponse]],
 ) -> BoltResponse:
-    """Give each request a correlation id, and log one line as it goes to its listener.
+    """Give each request a correlation id and a sticky ack, and log one line as it goes to
+    its listener.
 
     Bolt's `next()` returns nothing here (the listener acks after the middleware), so this
     line carries no ack time nor status: it would only ever say 0.0 and null.
     """
     context["correlation_id"] = new_correlation_id()
+    context["ack"] = _StickyAck()
     log.info("received", extra={"what": _what(body), "user": context.user_id})
     return await next()
 
 
-async def _on_unexpected_error(
-    error: Exception, context: AsyncBoltContext, body: dict[str, Any]
-) -> None:
-    """A bug must not leave the person waiting, nor show them a stack trace."""
+class _StickyAck(AsyncAck):
+    """An ack that stays sent.
+
+    When a listener raises just after acking (before bolt's 10 ms poll saw the ack), bolt's
+    runner sets the ack back to None, waits out the 3 s and answers 404. Slack has the ack.
+    """
+
+    def __init__(self) -> None:
+        self._sent: BoltResponse | None = None
+
+    @property
+    def response(self) -> BoltResponse | None:
+        return self._sent
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        if value is not None:
+            self._sent = value
+
+
+async def _on_error(
+    error: Exception,
+    context: AsyncBoltContext,
+    body: dict[str, Any],
+    response: BoltResponse | None,
+) -> BoltResponse | None:
+    """A value that does not parse is out of date; anything else is a bug. Either way the
+    person is told in one sentence, never shown a stack trace, and Slack gets no 5xx.
+
+    Only a verified request is answered, and only through its own ack or response_url.
+    """
+    if not context.get(VERIFIED):
+        log.warning("error before verification", extra={"error": type(error).__name__})
+        return BoltResponse(status=401, body={"error": "invalid request"})
     ref = context.get("correlation_id", "-")
-    log.error(
-        "unexpected error", exc_info=error, extra={"what": _what(body), "user": context.user_id}
-    )
+    what = {"what": _what(body), "user": context.user_id}
+    if isinstance(error, ValidationError):
+        log.warning("out-of-date value", extra={**what, "model": error.title})
+        sentence = OUT_OF_DATE
+    else:
+        log.error("unexpected error", exc_info=error, extra=what)
+        sentence = "Something went wrong on our side; nothing more was done. Quote the reference to on-call."
+    if response is not None:
+        # Not acked yet: where the ack can say something, it is the answer.
+        answer = _answer_in_ack(body, sentence, ref)
+        if answer is not None:
+            return BoltResponse(status=200, body=answer)
     if context.respond is not None:
-        text = "Something went wrong on our side; nothing more was done. Quote the reference to on-call."
         # A command's placeholder is replaced; a message someone clicked in is left intact.
         await context.respond(
-            text=fallback_text(text),
-            blocks=notice(f":x: {text}", ref),
+            text=fallback_text(sentence),
+            blocks=notice(f":x: {sentence}", ref),
             replace_original="command" in body,
         )
+    return None if response is None else BoltResponse(status=200, body="")
+
+
+def _answer_in_ack(body: dict[str, Any], sentence: str, ref: str) -> dict[str, Any] | None:
+    """What the ack of `body` says, for the kinds of request whose ack can say something."""
+    blocks = notice(f":x: {sentence}", ref)
+    if body.get("type") == "view_submission":
+        view = message_modal("Nothing was done", blocks)
+        return {"response_action": "update", "view": view.to_dict()}
+    if "command" in body:
+        return {"text": fallback_text(sentence), "blocks": [b.to_dict() for b in blocks]}
+    return None

@@ -12,7 +12,6 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,6 +21,7 @@ from starlette.routing import Route
 from bot.app import build_app
 from bot.check import CannotServe, startup_findings
 from bot.deps import Deps, open_deps
+from bot.door import SlackDoor
 from bot.settings import Settings
 from bot.socket_mode import serve_socket_mode
 
@@ -32,11 +32,12 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 def http_app(bolt_app: AsyncApp, deps: Deps) -> Starlette:
     """`POST /slack/events` for Slack, `GET /healthz` for the orchestrator."""
-    slack = AsyncSlackRequestHandler(bolt_app)
+    secret = deps.settings.slack_signing_secret
+    door = SlackDoor(bolt_app, deps.store, secret.get_secret_value() if secret else None)
 
     async def events(request: Request) -> Response:
         with deps.acks.acking():
-            return await slack.handle(request)
+            return await door(request)
 
     async def healthz(_: Request) -> Response:
         store_ok = await deps.store.ping()

@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     event,
     insert,
     select,
@@ -38,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -189,6 +190,15 @@ audit_log = Table(
     Column("outcome", String(64), nullable=False),
     Column("detail", Text, nullable=False),
     Index("ix_audit_log_feature_at", "feature", "at"),
+)
+
+
+# Requests already run: a second insert of the same key fails, in every replica at once.
+seen_requests = Table(
+    "seen_requests",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
 )
 
 
@@ -441,3 +451,16 @@ class ApprovalStore:
         async with self._engine.connect() as conn:
             rows = await conn.execute(statement)
             return [AuditEntry.model_validate(row, from_attributes=True) for row in rows]
+
+    async def first_sighting(self, key: str, *, now: datetime, keep: timedelta) -> bool:
+        """True once per `key` while it is kept: the caller that inserted it runs the request.
+
+        Keys past their time are pruned first, so the table only holds the replay window.
+        """
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(delete(seen_requests).where(seen_requests.c.expires_at <= now))
+                await conn.execute(insert(seen_requests).values(key=key, expires_at=now + keep))
+        except IntegrityError:
+            return False
+        return True

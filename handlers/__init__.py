@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
+from handlers import fallback
 from handlers.approvals import ApprovalHandlers
 from handlers.bindings import BindingHandlers
 from handlers.home import HomeHandlers
@@ -16,3 +17,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     UserCustomerHandlers(deps).register(app)
     ApprovalHandlers(deps).register(app)
     HomeHandlers(deps).register(app)
+    fallback.register(app)

@@ -18,7 +18,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import approvals as ui
 from bot.blocks.bindings import DELETE_ACTION as BINDING_DELETE_ACTION
-from bot.blocks.common import code, escape, fallback_text, mrkdwn_text, notice, section
+from bot.blocks.common import (
+    code,
+    escape,
+    fallback_text,
+    message_modal,
+    mrkdwn_text,
+    notice,
+    section,
+)
 from bot.clients.errors import BackendError
 from bot.deletions import (
     BindingDeletion,
@@ -33,8 +41,9 @@ from bot.deletions import (
     restricted_to,
 )
 from bot.deps import Deps
-from bot.models import AccountSource, BindingKey, RelationSelection, fingerprint
-from bot.roles import Role
+from bot.models import fingerprint
+from bot.payloads import BindingDeleteButton, RelationsDeleteButton, RequestRef
+from bot.roles import Role, refusal
 from bot.store import ApprovalRequest, ApprovalStatus
 from handlers.common import audit, channel_of, refuse, view_values
 
@@ -67,9 +76,9 @@ class ApprovalHandlers:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        cid, source, seen = action["value"].split()
-        deletion = BindingDeletion(BindingKey(cid=int(cid), source=AccountSource(source)))
-        await self.file(deletion, seen, body, respond, client, context["correlation_id"])
+        value = BindingDeleteButton.model_validate(action.get("value"))
+        deletion = BindingDeletion(value.key)
+        await self.file(deletion, value.seen, body, respond, client, context["correlation_id"])
 
     async def on_relations_delete(
         self,
@@ -81,9 +90,9 @@ class ApprovalHandlers:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        selection, seen = action["value"].rsplit(" ", 1)
-        deletion = RelationDeletion(RelationSelection.parse(selection))
-        await self.file(deletion, seen, body, respond, client, context["correlation_id"])
+        value = RelationsDeleteButton.model_validate(action.get("value"))
+        deletion = RelationDeletion(value.selection)
+        await self.file(deletion, value.seen, body, respond, client, context["correlation_id"])
 
     async def file(
         self,
@@ -179,8 +188,15 @@ class ApprovalHandlers:
     ) -> None:
         await ack()
         user, ref = body["user"]["id"], context["correlation_id"]
-        request = await self._request(int(action["value"]), respond, ref)
-        if request is None or not await self._may_decide(request, user, respond, ref):
+        request_id = RequestRef.model_validate(action.get("value")).request_id
+        # Approvers click together: their acks (each a store write at the door) go first.
+        await self.deps.acks.settled()
+        request = await self._request(request_id, respond, ref)
+        if request is None:
+            return
+        refused = await self._refusal(request, user, "approve")
+        if refused is not None:
+            await _tell(respond, refused, ref)
             return
         approved = await self._decide(request, ApprovalStatus.APPROVED, user, respond, client, ref)
         if approved is None:
@@ -224,7 +240,8 @@ class ApprovalHandlers:
     ) -> None:
         await ack()
         user = body["user"]["id"]
-        request_id = int(action["value"])
+        request_id = RequestRef.model_validate(action.get("value")).request_id
+        # Asked again when the reason is submitted; here it only spares a useless modal.
         if not self.deps.roles.allows(user, Role.APPROVER):
             await refuse(
                 self.deps,
@@ -249,14 +266,27 @@ class ApprovalHandlers:
         client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
+        request_id = RequestRef.model_validate(view.get("private_metadata")).request_id
         reason = view_values(view).get("reason")
         if not reason:
             await ack(response_action="errors", errors={"reason": "Say why, for the requester."})
             return
+        user, ref = body["user"]["id"], context["correlation_id"]
+        request = await self.deps.store.get(request_id)
+        refused = (
+            f"There is no delete request #{request_id}."
+            if request is None
+            else await self._refusal(request, user, "reject")
+        )
+        if refused is not None:
+            await ack(
+                response_action="update",
+                view=message_modal("Reject request", notice(refused, ref)),
+            )
+            return
         await ack()
-        user = body["user"]["id"]
         decision = await self.deps.store.decide(
-            int(view["private_metadata"]),
+            request_id,
             to=ApprovalStatus.REJECTED,
             actor=user,
             now=self.deps.clock(),
@@ -264,7 +294,7 @@ class ApprovalHandlers:
         )
         request = decision.request
         if not decision.won:
-            await self._lost(request, user, "reject", None, client, context["correlation_id"])
+            await self._lost(request, user, "reject", None, client, ref)
             return
         await self._conclude(client, request, user, "reject", "rejected", detail=reason)
 
@@ -279,7 +309,8 @@ class ApprovalHandlers:
     ) -> None:
         await ack()
         user, ref = body["user"]["id"], context["correlation_id"]
-        request = await self._request(int(action["value"]), respond, ref)
+        request_id = RequestRef.model_validate(action.get("value")).request_id
+        request = await self._request(request_id, respond, ref)
         if request is None:
             return
         if request.requester != user:
@@ -333,31 +364,22 @@ class ApprovalHandlers:
             await _tell(respond, f"There is no delete request #{request_id}.", ref)
         return request
 
-    async def _may_decide(
-        self, request: ApprovalRequest, user: str, respond: AsyncRespond, ref: str
-    ) -> bool:
+    async def _refusal(self, request: ApprovalRequest, user: str, attempt: str) -> str | None:
+        """Why `user` may not decide `request`, from the settings as they are now (the
+        refusal is audited), or None when they may."""
         if not self.deps.roles.allows(user, Role.APPROVER):
-            await refuse(
-                self.deps,
-                user=user,
-                role=Role.APPROVER,
-                what="approve delete requests",
-                feature=feature_of(request.kind),
-                action="approve",
-                target=f"#{request.id}",
-                ref=ref,
-                respond=respond,
+            sentence = f":no_entry: {refusal(Role.APPROVER, f'{attempt} delete requests')}"
+            detail = f"needs {Role.APPROVER.value}"
+        elif request.requester == user and not self.deps.settings.allow_self_approval:
+            sentence = (
+                f":no_entry: You filed request #{request.id}; a second person must decide it."
             )
-            return False
-        if request.requester == user and not self.deps.settings.allow_self_approval:
-            await _tell(
-                respond,
-                f":no_entry: You filed request #{request.id}; a second person must approve it.",
-                ref,
-            )
-            await self._audit(request, user, "approve", "refused", detail="own request")
-            return False
-        return True
+            detail = "own request"
+        else:
+            return None
+        log.info("refused", extra={"user": user, "action": attempt, "request": request.id})
+        await self._audit(request, user, attempt, "refused", detail=detail)
+        return sentence
 
     async def _lost(
         self,

@@ -35,6 +35,7 @@ from bot.models import (
     NewBinding,
     fingerprint,
 )
+from bot.payloads import binding_edit_metadata
 from bot.roles import Role
 from handlers.common import (
     FeatureHandlers,
@@ -47,7 +48,6 @@ from handlers.common import (
     invocation_of,
     metadata,
     positive_int,
-    read_metadata,
     show_audit,
     view_values,
 )
@@ -387,8 +387,7 @@ class BindingHandlers(FeatureHandlers):
                 errors={"open_id": "Enter the openId of the third-party account."},
             )
             return
-        meta = read_metadata(view)
-        key = BindingKey(cid=meta["cid"], source=AccountSource(meta["source"]))
+        key = binding_edit_metadata(view.get("private_metadata", ""))
         user = body["user"]["id"]
         ref = context["correlation_id"]
         if not await self.editor_in_modal(

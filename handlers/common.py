@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pydantic import TypeAdapter
 from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -133,10 +134,12 @@ def metadata(**fields: object) -> str:
     return json.dumps(fields, separators=(",", ":"))
 
 
+_METADATA = TypeAdapter(dict[str, Any])
+
+
 def read_metadata(view: dict[str, Any]) -> dict[str, Any]:
-    raw = view.get("private_metadata") or "{}"
-    loaded = json.loads(raw)
-    return loaded if isinstance(loaded, dict) else {}
+    """A view's private_metadata; pydantic's ValidationError (out of date) when unreadable."""
+    return _METADATA.validate_json(view.get("private_metadata") or "{}")
 
 
 async def audit(

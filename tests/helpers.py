@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
 from bot.sandbox.harness import AGENT, Sandbox
+from bot.sandbox.http import serve_asgi
 from bot.sandbox.slack import Ack, Message, View
 from bot.store import AuditEntry
 
@@ -106,3 +114,29 @@ async def audited(
         if len(entries) >= count or asyncio.get_running_loop().time() > deadline:
             return entries
         await asyncio.sleep(0.01)
+
+
+@asynccontextmanager
+async def elsewhere() -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A host that is not Slack, recording what is POSTed to it: a forged response_url."""
+    received: list[bytes] = []
+
+    async def record(request: Request) -> Response:
+        received.append(await request.body())
+        return Response("ok")
+
+    app = Starlette(routes=[Route("/{path:path}", record, methods=["POST"])])
+    async with serve_asgi(app) as base_url:
+        yield f"{base_url}/hook", received
+
+
+async def side_effects(sandbox: Sandbox) -> tuple[int, ...]:
+    """What a request could have changed: backend calls, Slack calls, responses, audit rows."""
+    audit = await sandbox.deps.store.recent_audit(200)
+    return (
+        len(sandbox.bangwo8.requests),
+        len(sandbox.user_customer.requests),
+        len(sandbox.slack.calls),
+        len(sandbox.slack.response_posts),
+        len(audit),
+    )

@@ -330,6 +330,8 @@ class SlackEmulator:
         self.messages: list[Message] = []
         self.views: list[View] = []
         self.response_posts: list[ResponsePost] = []
+        # Every request sent to the app, as sent, so a test can replay it.
+        self.sent: list[tuple[bytes, dict[str, str]]] = []
         self.users: dict[str, Json] = {uid: self._person(uid, *n) for uid, n in _PEOPLE.items()}
         self.channels: dict[str, Json] = {
             cid: {"id": cid, "name": n} for cid, n in _CHANNELS.items()
@@ -433,8 +435,53 @@ class SlackEmulator:
         """POST exactly this to the app, for tests of what the app refuses."""
         if not self.app_url:
             raise SlackEmulatorError("app_url is not set")
+        self.sent.append((body, headers))
         async with httpx.AsyncClient(timeout=10.0) as client:
             return await client.post(self.app_url, content=body, headers=headers)
+
+    async def send_signed(
+        self, body: bytes, *, content_type: str = FORM, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """Any body, signed as Slack signs; `headers` add to or replace Slack's (not judged).
+
+        What an attacker who has the secret, or a Slack that changed its payloads, sends.
+        """
+        return await self.send_raw(
+            body, {"Content-Type": content_type, **self.sign(body), **(headers or {})}
+        )
+
+    async def send_payload(self, payload: Any, *, signed: bool = True) -> httpx.Response:
+        """An interactivity payload of any shape (`payload=<json>`), signed or with no
+        signature headers at all."""
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        if signed:
+            return await self.send_signed(body)
+        return await self.send_raw(body, {"Content-Type": FORM})
+
+    async def replay(self, index: int = -1) -> httpx.Response:
+        """Send again the exact bytes and headers of an earlier request (the last by default)."""
+        body, headers = self.sent[index]
+        return await self.send_raw(body, headers)
+
+    def interaction_base(self, kind: str, user_id: str = "U0AGENT") -> Json:
+        """The fields every interactivity payload of `kind` has, with a fresh trigger_id and
+        (for block actions) response_url; tests add or break the rest."""
+        payload: Json = {
+            "type": kind,
+            "user": self._payload_user(user_id),
+            "api_app_id": APP_ID,
+            "token": VERIFICATION_TOKEN,
+            "team": self._payload_team(),
+            "trigger_id": self._issue_trigger(user_id),
+            "is_enterprise_install": False,
+            "enterprise": None,
+        }
+        if kind == "block_actions":
+            url_id = self._issue_response_url(user_id, "C0SUPPORT", None)
+            payload["response_url"] = self._response_url(url_id)
+            payload["channel"] = {"id": "C0SUPPORT", "name": "support"}
+            payload["container"] = {"type": "message", "channel_id": "C0SUPPORT"}
+        return payload
 
     async def slash_command(
         self,

@@ -1,0 +1,59 @@
+"""Registered last: whatever no other listener takes is answered, never left to bolt's 404.
+
+Buttons and forms of an older version of the app, or values nobody made, land here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.blocks.common import fallback_text, message_modal, notice
+
+log = logging.getLogger("handlers.fallback")
+
+OUT_OF_DATE = "This button or form is out of date, so nothing was done. Run the command again."
+
+_ANY = re.compile(".*", re.DOTALL)
+
+
+def register(app: AsyncApp) -> None:
+    app.action(_ANY)(_on_action)
+    app.view(_ANY)(_on_view)
+    app.view_closed(_ANY)(_on_other)
+    app.command(_ANY)(_on_command)
+    app.event(_ANY)(_on_other)
+
+
+async def _on_action(
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+) -> None:
+    await ack()
+    log.info("unknown action", extra={"action": str(body["actions"][0]["action_id"])[:80]})
+    if context.respond is not None:
+        await respond(
+            text=fallback_text(OUT_OF_DATE),
+            blocks=notice(f":x: {OUT_OF_DATE}", context["correlation_id"]),
+            replace_original=False,
+        )
+
+
+async def _on_view(ack: AsyncAck, context: AsyncBoltContext) -> None:
+    view = message_modal(
+        "Nothing was done", notice(f":x: {OUT_OF_DATE}", context["correlation_id"])
+    )
+    await ack(response_action="update", view=view)
+
+
+async def _on_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
+    sentence = "This app does not answer that command."
+    await ack(text=sentence, blocks=notice(sentence, context["correlation_id"]))
+
+
+async def _on_other(ack: AsyncAck) -> None:
+    await ack()
