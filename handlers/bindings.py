@@ -45,12 +45,11 @@ from handlers.common import (
     UsageError,
     as_positive_int,
     invocation_of,
-    metadata,
     positive_int,
-    read_metadata,
     show_audit,
     view_values,
 )
+from handlers.modals import ModalOutcome, Shown, answer_submission
 
 log = logging.getLogger("handlers.bindings")
 FEATURE = "binding"
@@ -295,24 +294,32 @@ class BindingHandlers(FeatureHandlers):
         )
 
     async def add_now(self, binding: NewBinding, here: Invocation) -> None:
-        blocks = await self._add(binding, here.user, here.ref)
+        result = await self._add(binding, here.user, here.ref)
+        blocks = (
+            ui.write_failed(result, binding.key, here.ref)
+            if isinstance(result, BackendError)
+            else result
+        )
         await here.respond(
             text=mrkdwn_text(_first_line(blocks)), blocks=blocks, replace_original=False
         )
 
     async def _add(
         self, binding: NewBinding, user: str, ref: str, *, interactive: bool = True
-    ) -> list[Any]:
+    ) -> list[Block] | BackendError:
+        """The result blocks, or the refusal (audited either way)."""
         key = binding.key
         try:
             await self.deps.bindings.add(binding)
         except BackendError as error:
             await self.audit_write("add", key.args, user, error)
-            return ui.write_failed(error, key, ref, interactive=interactive)
-        await self.audit_write(
-            "add", key.args, user, None, detail=f"openId={binding.open_id} appId={binding.app_id}"
+            return error
+        await self.audit_write("add", key.args, user, None, detail=ui.added_detail(binding))
+        sentence = (
+            f"Contact {code(binding.cid)} is now bound to {escape(binding.source.label)} "
+            f"openId {code(binding.open_id)}"
+            + (f" with appId {code(binding.app_id)}." if binding.app_id else ".")
         )
-        sentence = f"Contact {code(binding.cid)} is now bound to {binding.source.label} openId {code(binding.open_id)}."
         return ui.write_done(sentence, key, ref, interactive=interactive)
 
     async def on_add_submitted(
@@ -340,11 +347,14 @@ class BindingHandlers(FeatureHandlers):
             ref=ref,
         ):
             return
-        await ack(
-            response_action="update", view=loading_modal("Add binding", "Adding the binding…")
-        )
-        blocks = await self._add(binding, user, ref, interactive=False)
-        await client.views_update(view_id=view["id"], view=message_modal("Add binding", blocks))
+
+        async def outcome() -> ModalOutcome:
+            result = await self._add(binding, user, ref, interactive=False)
+            if not isinstance(result, BackendError):
+                return Shown(message_modal("Add binding", result))
+            return ui.add_refused(result, binding.key, values, ref)
+
+        await answer_submission(self.submission(ack, client, view, ref, "Add binding"), outcome())
 
     # ---- edit ----
 
@@ -354,7 +364,7 @@ class BindingHandlers(FeatureHandlers):
             trigger_id=here.trigger_id,
             view=loading_modal(
                 "Edit binding",
-                f"Loading the {key.source.label} binding of contact {code(key.cid)}…",
+                f"Loading the {escape(key.source.label)} binding of contact {code(key.cid)}…",
             ),
         )
         try:
@@ -365,9 +375,7 @@ class BindingHandlers(FeatureHandlers):
             if binding is None:
                 view = message_modal("Edit binding", ui.missing_binding(key, here.ref))
             else:
-                view = ui.edit_modal(
-                    binding, private_metadata=metadata(cid=key.cid, source=key.source.value)
-                )
+                view = ui.edit_modal(ui.EditForm.of(binding))
         await here.client.views_update(
             view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view
         )
@@ -381,14 +389,12 @@ class BindingHandlers(FeatureHandlers):
         context: AsyncBoltContext,
     ) -> None:
         values = view_values(view)
-        if not values.get("open_id"):
-            await ack(
-                response_action="errors",
-                errors={"open_id": "Enter the openId of the third-party account."},
-            )
+        shown = ui.EditForm.model_validate_json(view.get("private_metadata") or "{}")
+        change, errors = read_edit_form(values, shown)
+        if change is None:
+            await ack(response_action="errors", errors=errors)
             return
-        meta = read_metadata(view)
-        key = BindingKey(cid=meta["cid"], source=AccountSource(meta["source"]))
+        key = shown.key
         user = body["user"]["id"]
         ref = context["correlation_id"]
         if not await self.editor_in_modal(
@@ -401,33 +407,24 @@ class BindingHandlers(FeatureHandlers):
             ref=ref,
         ):
             return
-        await ack(response_action="update", view=loading_modal("Edit binding", "Saving…"))
-        change = BindingChange(
-            cid=key.cid,
-            source=key.source,
-            open_id=values["open_id"],
-            app_id=values.get("app_id") or "",
-        )
-        try:
-            await self.deps.bindings.change(change)
-        except BackendError as error:
-            await self.audit_write("edit", key.args, user, error)
-            blocks = ui.write_failed(error, key, ref, interactive=False)
-        else:
-            await self.audit_write(
-                "edit",
-                key.args,
-                user,
-                None,
-                detail=f"openId={change.open_id} appId={change.app_id}",
-            )
+
+        async def outcome() -> ModalOutcome:
+            try:
+                await self.deps.bindings.change(change)
+            except BackendError as error:
+                await self.audit_write("edit", key.args, user, error)
+                return ui.edit_refused(error, shown, values, ref)
+            said = ui.changes(change)
+            await self.audit_write("edit", key.args, user, None, detail=ui.changes(change, str))
             blocks = ui.write_done(
-                f"The {key.source.label} binding of contact {code(key.cid)} now points to openId {code(change.open_id or '')}.",
+                f"Saved the {escape(key.source.label)} binding of contact {code(key.cid)}: {said}.",
                 key,
                 ref,
                 interactive=False,
             )
-        await client.views_update(view_id=view["id"], view=message_modal("Edit binding", blocks))
+            return Shown(message_modal("Edit binding", blocks))
+
+        await answer_submission(self.submission(ack, client, view, ref, "Edit binding"), outcome())
 
     # ---- delete preview ----
 
@@ -470,6 +467,23 @@ def read_add_form(values: dict[str, str | None]) -> tuple[NewBinding | None, dic
         cid=cid, source=source, open_id=values["open_id"] or "", app_id=values.get("app_id") or ""
     )
     return new, {}
+
+
+def read_edit_form(
+    values: dict[str, str | None], shown: ui.EditForm
+) -> tuple[BindingChange | None, dict[str, str]]:
+    """The change to send: only the fields that differ from what the form showed."""
+    open_id, app_id = values.get("open_id") or "", values.get("app_id") or ""
+    if not open_id:
+        return None, {"open_id": "Enter the openId of the third-party account."}
+    if (open_id, app_id) == (shown.open_id, shown.app_id):
+        return None, {"open_id": "Nothing changed: edit the openId or appId, or press Cancel."}
+    return BindingChange(
+        cid=shown.cid,
+        source=shown.source,
+        open_id=open_id if open_id != shown.open_id else None,
+        app_id=app_id if app_id != shown.app_id else None,
+    ), {}
 
 
 def _target(parsed: object) -> str:

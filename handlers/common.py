@@ -21,6 +21,7 @@ from bot.blocks.help import help_blocks
 from bot.clients.errors import BackendError
 from bot.deps import Deps
 from bot.roles import Role, refusal
+from handlers.modals import Submission
 
 log = logging.getLogger("handlers")
 
@@ -326,6 +327,11 @@ class FeatureHandlers:
             detail="needs editor",
         )
         return False
+
+    def submission(
+        self, ack: AsyncAck, client: AsyncWebClient, view: dict[str, Any], ref: str, title: str
+    ) -> Submission:
+        return Submission(ack, client, view, ref, title, self.deps.modal_budget)
 
     async def audit_write(
         self, action: str, target: str, user: str, error: BackendError | None, detail: str = ""

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks import user_customer as ui
 from bot.blocks.common import code, escape, fallback_text, message_modal, notice
 from bot.blocks.help import UC_EXAMPLES, UC_GRAMMAR
-from bot.clients.errors import BackendError, BackendRejected
+from bot.clients.errors import BackendError
 from bot.models import (
     Condition,
     NewRelation,
@@ -48,6 +48,7 @@ from handlers.common import (
     split_options,
     view_values,
 )
+from handlers.modals import ModalOutcome, Shown, answer_submission
 
 log = logging.getLogger("handlers.user_customer")
 FEATURE = "uc"
@@ -682,23 +683,20 @@ class UserCustomerHandlers(FeatureHandlers):
             ref=ref,
         ):
             return
-        await ack(response_action="update", view=ui.saving("Add relation"))
-        try:
-            await self.deps.relations.add(relation)
-        except BackendError as error:
-            await self.audit_write("add", ui.target(key), user, error)
-            result = (
-                ui.add_modal(secret=None, values=values, problem=escape(error.sentence))
-                if isinstance(error, BackendRejected)
-                else message_modal("Add relation", ui.write_failed(error, key, ref))
-            )
-        else:
+
+        async def outcome() -> ModalOutcome:
+            try:
+                await self.deps.relations.add(relation)
+            except BackendError as error:
+                await self.audit_write("add", ui.target(key), user, error)
+                return ui.add_refused(error, key, values, ref)
             await self.audit_write(
                 "add", ui.target(key), user, None, detail=_texts_detail(relation)
             )
             sentence = f"User {code(key.user_id)} now follows customer {code(key.customer_id)}."
-            result = message_modal("Add relation", ui.write_done(sentence, key, ref))
-        await client.views_update(view_id=view["id"], view=result)
+            return Shown(message_modal("Add relation", ui.write_done(sentence, key, ref)))
+
+        await answer_submission(self.submission(ack, client, view, ref, "Add relation"), outcome())
 
     # ---- edit ----
 
@@ -714,6 +712,7 @@ class UserCustomerHandlers(FeatureHandlers):
                 message_modal("Edit relation", ui.missing_relation(key, here.ref))
                 if relation is None
                 else ui.edit_modal(
+                    key,
                     relation,
                     private_metadata=metadata(
                         user_id=key.user_id,
@@ -735,7 +734,8 @@ class UserCustomerHandlers(FeatureHandlers):
         context: AsyncBoltContext,
     ) -> None:
         meta = read_metadata(view)
-        changed = read_edit_form(view_values(view), meta.get("shown", {}))
+        values = view_values(view)
+        changed = read_edit_form(values, meta.get("shown", {}))
         if not changed:
             await ack(response_action="errors", errors={"template": _NOTHING_CHANGED})
             return
@@ -751,22 +751,24 @@ class UserCustomerHandlers(FeatureHandlers):
             ref=ref,
         ):
             return
-        await ack(response_action="update", view=ui.saving("Edit relation"))
         change = RelationChange(user_id=key.user_id, customer_id=key.customer_id, **changed)
-        try:
-            await self.deps.relations.edit(change)
-        except BackendError as error:
-            await self.audit_write("edit", ui.target(key), user, error)
-            blocks = ui.write_failed(error, key, ref)
-        else:
-            names = ", ".join(changed)
-            await self.audit_write("edit", ui.target(key), user, None, detail=f"changed {names}")
-            sentence = (
-                f"Saved the {escape(names)} of user {code(key.user_id)}'s relation "
-                f"with customer {code(key.customer_id)}."
+
+        async def outcome() -> ModalOutcome:
+            try:
+                await self.deps.relations.edit(change)
+            except BackendError as error:
+                await self.audit_write("edit", ui.target(key), user, error)
+                return ui.edit_refused(error, key, values, view.get("private_metadata", ""), ref)
+            await self.audit_write(
+                "edit", ui.target(key), user, None, detail=ui.changes(change, str)
             )
-            blocks = ui.write_done(sentence, key, ref)
-        await client.views_update(view_id=view["id"], view=message_modal("Edit relation", blocks))
+            sentence = (
+                f"Saved user {code(key.user_id)}'s relation with customer "
+                f"{code(key.customer_id)}: {ui.changes(change)}."
+            )
+            return Shown(message_modal("Edit relation", ui.write_done(sentence, key, ref)))
+
+        await answer_submission(self.submission(ack, client, view, ref, "Edit relation"), outcome())
 
 
 def ticked_keys(state_values: dict[str, Any]) -> frozenset[RelationKey]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict
 from slack_sdk.models.blocks import (
     Block,
     InputBlock,
@@ -14,16 +17,22 @@ from slack_sdk.models.views import View
 
 from bot.blocks.common import (
     MAX_MESSAGE_BLOCKS,
+    ModalOutcome,
+    Shown,
     actions,
     button,
     card,
+    changed_fields,
     code,
     confirm_dialog,
     context,
     escape,
     field,
     footer,
+    message_modal,
+    on_field,
     overflow,
+    problem_banner,
     quoted,
     section,
     share_button,
@@ -36,7 +45,7 @@ from bot.clients.errors import (
     ContactNotFound,
     WriteOutcomeUnknown,
 )
-from bot.models import AccountSource, Binding, BindingKey, BindingQuery
+from bot.models import AccountSource, Binding, BindingChange, BindingKey, BindingQuery, NewBinding
 
 MENU_ACTION = "binding_menu"
 LOOKUP_ACTION = "binding_lookup"
@@ -256,7 +265,38 @@ def _source_select(initial: AccountSource | None) -> InputBlock:
     )
 
 
-def add_modal() -> View:
+FormValues = dict[str, str | None]
+
+
+class EditForm(BaseModel):
+    """What the edit form showed: the binding's key and values (its private_metadata)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cid: int
+    source: AccountSource
+    open_id: str
+    app_id: str
+    remark: str | None = None
+
+    @classmethod
+    def of(cls, binding: Binding) -> EditForm:
+        return cls(
+            cid=binding.cid,
+            source=binding.source,
+            open_id=binding.open_id,
+            app_id=binding.app_id or "",
+            remark=(binding.remark or "")[:500] or None,
+        )
+
+    @property
+    def key(self) -> BindingKey:
+        return BindingKey(cid=self.cid, source=self.source)
+
+
+def add_modal(values: FormValues | None = None, problem: str = "") -> View:
+    """The add form; after a refusal it comes back with what was typed and why it failed."""
+    typed = values or {}
     return View(
         type="modal",
         callback_id=ADD_CALLBACK,
@@ -264,26 +304,87 @@ def add_modal() -> View:
         submit=PlainTextObject(text="Add"),
         close=PlainTextObject(text="Cancel"),
         blocks=[
-            text_input("cid", "Contact id (cId)", placeholder="30851821"),
-            _source_select(None),
-            text_input("open_id", "openId", placeholder="the third-party user id"),
-            text_input("app_id", "appId", optional=True, hint="WeChat official account id, if any"),
+            *problem_banner(problem),
+            text_input("cid", "Contact id (cId)", initial=typed.get("cid"), placeholder="30851821"),
+            _source_select(AccountSource.parse(typed.get("source") or "")),
+            text_input(
+                "open_id",
+                "openId",
+                initial=typed.get("open_id"),
+                placeholder="the third-party user id",
+            ),
+            text_input(
+                "app_id",
+                "appId",
+                initial=typed.get("app_id"),
+                optional=True,
+                hint="WeChat official account id, if any",
+            ),
         ],
     )
 
 
-def edit_modal(binding: Binding, *, private_metadata: str) -> View:
+def edit_modal(form: EditForm, values: FormValues | None = None, problem: str = "") -> View:
+    typed = values or {}
+    blocks: list[Block] = [
+        *problem_banner(problem),
+        section(f"{source_name(form.source)} binding of contact {code(form.cid)}"),
+        text_input("open_id", "openId", initial=typed.get("open_id", form.open_id)),
+        text_input("app_id", "appId", initial=typed.get("app_id", form.app_id), optional=True),
+    ]
+    if form.remark is not None:
+        blocks.append(context(f"Remark: {quoted(form.remark)}"))
     return View(
         type="modal",
         callback_id=EDIT_CALLBACK,
         title=PlainTextObject(text="Edit binding"),
         submit=PlainTextObject(text="Save"),
         close=PlainTextObject(text="Cancel"),
-        private_metadata=private_metadata,
-        blocks=[
-            section(f"{source_name(binding.source)} binding of contact {code(binding.cid)}"),
-            text_input("open_id", "openId", initial=binding.open_id),
-            text_input("app_id", "appId", initial=binding.app_id, optional=True),
-            context(f"Remark: {quoted(binding.remark)}"),
-        ],
+        private_metadata=form.model_dump_json(),
+        blocks=blocks,
     )
+
+
+def add_refused(
+    error: BackendError, key: BindingKey, values: FormValues, correlation_id: str
+) -> ModalOutcome:
+    """A refused add: on the field it concerns, the rest of the form as typed."""
+    if isinstance(error, WriteOutcomeUnknown):
+        blocks = write_failed(error, key, correlation_id, interactive=False)
+        return Shown(message_modal("Add binding", blocks))
+    if isinstance(error, ContactNotFound):
+        return on_field(
+            "cid",
+            f"Contact {key.cid} does not exist in bangwo8. Check the contact id.",
+            lambda problem: add_modal(values, problem),
+        )
+    if isinstance(error, AlreadyBound):
+        return on_field(
+            "source",
+            f"Contact {key.cid} is already bound for {key.source.label}: "
+            f"change it with /binding edit {key.args}.",
+            lambda problem: add_modal(values, problem),
+        )
+    return Shown(add_modal(values, error.sentence))
+
+
+def edit_refused(
+    error: BackendError, form: EditForm, values: FormValues, correlation_id: str
+) -> ModalOutcome:
+    if isinstance(error, WriteOutcomeUnknown):
+        blocks = write_failed(error, form.key, correlation_id, interactive=False)
+        return Shown(message_modal("Edit binding", blocks))
+    return Shown(edit_modal(form, values, error.sentence))
+
+
+_CHANGE_LABELS = {"open_id": "openId", "app_id": "appId"}
+
+
+def changes(change: BindingChange, show: Callable[[str], str] = code) -> str:
+    """Each field an edit sent, as said to the person and in the audit log."""
+    return changed_fields(change.model_dump(include=set(_CHANGE_LABELS)), _CHANGE_LABELS, show)
+
+
+def added_detail(binding: NewBinding) -> str:
+    app = f" and appId {binding.app_id}" if binding.app_id else ""
+    return f"bound to openId {binding.open_id}{app}"

@@ -5,7 +5,8 @@ Everything here is pure: models and strings in, slack_sdk Block Kit objects out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -215,3 +216,48 @@ def message_modal(title: str, blocks: list[Block]) -> View:
 
 def loading_modal(title: str, what: str) -> View:
     return message_modal(title, [section(f":hourglass_flowing_sand: {what}"), DividerBlock()])
+
+
+def problem_banner(problem: str) -> list[Block]:
+    """Why a form came back, at its top; plain_text, so a backend's words show as written."""
+    if not problem:
+        return []
+    return [SectionBlock(text=PlainTextObject(text=plain(f"❌ {problem}", SECTION_TEXT_LIMIT)))]
+
+
+def changed_fields(
+    sent: Mapping[str, str | None], labels: Mapping[str, str], show: Callable[[str], str] = code
+) -> str:
+    """Each field a request sent, from the request itself: `appId is now `x``, `script cleared`."""
+    parts = [
+        f"{labels[name]} cleared" if value == "" else f"{labels[name]} is now {show(value)}"
+        for name, value in sent.items()
+        if value is not None
+    ]
+    return ", ".join(parts)
+
+
+# ---- what a modal submit comes to ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldErrors:
+    """A refusal about fields: shown on them; `form` is the same form, as typed, saying why."""
+
+    errors: dict[str, str]
+    form: View
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A view to show in place of the form: the result, or the form again with a problem."""
+
+    view: View
+
+
+ModalOutcome = FieldErrors | Shown
+
+
+def on_field(block_id: str, sentence: str, form: Callable[[str], View]) -> ModalOutcome:
+    """A refusal about one field: its error, and the form as typed saying the same."""
+    return FieldErrors({block_id: sentence}, form(sentence))
