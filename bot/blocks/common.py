@@ -40,9 +40,21 @@ FALLBACK_TEXT_LIMIT = 3000
 ELLIPSIS = "…"
 
 
-def escape(text: str) -> str:
-    """Neutralise mrkdwn control characters, so `<!channel>` is shown, never sent as a ping."""
+# Slack styles `*bold*`, `_italic_`, `~strike~` and `` `code` `` only where the marker stands at
+# a word's edge (after a space or punctuation, before a word). mrkdwn has no backslash escape;
+# a WORD JOINER (U+2060) on each side of a marker takes it off the edge without changing what
+# is seen: it is invisible, has no width, and (unlike a zero-width space) never breaks a line.
+WORD_JOINER = "\u2060"
+_MARKERS = str.maketrans({c: f"{WORD_JOINER}{c}{WORD_JOINER}" for c in "*_~`"})
+
+
+def _entities(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape(text: str) -> str:
+    """Text shown exactly as written: no mention, link or styling; `<!channel>` pings nobody."""
+    return _entities(text).translate(_MARKERS)
 
 
 def cut(text: str, limit: int) -> str:
@@ -62,11 +74,12 @@ def plain(text: str, limit: int) -> str:
 
 
 def code(value: object) -> str:
-    """An id in code style; backticks inside would end the span, so they are swapped out."""
+    """A value in code style, as written. Slack styles nothing inside a code span, so only a
+    backtick (which would end it) is taken off the edge; ids stay clean to copy."""
     text = str(value)
     if not text:
         return "_empty_"
-    return f"`{escape(text).replace('`', 'ˋ')}`"
+    return f"`{_entities(text).replace('`', f'{WORD_JOINER}`{WORD_JOINER}')}`"
 
 
 def quoted(value: str | None, limit: int = 200) -> str:
