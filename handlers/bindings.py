@@ -48,6 +48,7 @@ from handlers.common import (
     positive_int,
     show_audit,
     view_values,
+    words_of,
 )
 from handlers.modals import ModalOutcome, Shown, answer_submission
 
@@ -117,7 +118,7 @@ def _sources(words: list[str]) -> tuple[AccountSource, ...]:
 
 def parse_binding_command(text: str) -> BindingCommand:
     try:
-        return _parse(text.split())
+        return _parse(words_of(text))
     except UsageError as problem:
         return Help(problem=str(problem))
 

@@ -84,6 +84,46 @@ def invocation_of(
     )
 
 
+# A word is parts without spaces between: bare, or "double-quoted" (straight or curled, as
+# Slack's apps may type them) holding anything, with \" and \\ inside.
+_WORD_PART = re.compile(r'"((?:[^"\\]|\\.)*)"|“((?:[^”\\]|\\.)*)”|([^\s"“]+)', re.DOTALL)
+_UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_NEEDS_QUOTES = re.compile(r'[\s"“”\\]')
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a command, quotes read: `ref="VIP gold"` is one word, `ref=VIP gold`."""
+    words: list[str] = []
+    position, word = 0, None
+    while position < len(text):
+        if text[position].isspace():
+            if word is not None:
+                words.append(word)
+            position, word = position + 1, None
+            continue
+        match = _WORD_PART.match(text, position)
+        if match is None:
+            raise UsageError('A quote is not closed: end the value with `"`.')
+        quoted = match[1] if match[1] is not None else match[2]
+        part = _UNESCAPE.sub(r"\1", quoted) if quoted is not None else match[3]
+        word, position = (word or "") + part, match.end()
+    if word is not None:
+        words.append(word)
+    return words
+
+
+def quote(value: str) -> str:
+    """A value as `words_of` reads it back: quoted when it holds spaces, quotes or backslashes."""
+    if value and not _NEEDS_QUOTES.search(value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def from_slack(text: str) -> str:
+    """Slash command text as typed: Slack sends `&`, `<` and `>` as HTML entities."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def split_options(tokens: Iterable[str]) -> tuple[list[str], dict[str, str]]:
     """Separate positional words from `key=value` options (which may come in any order)."""
     words: list[str] = []
@@ -247,7 +287,7 @@ class FeatureHandlers:
     ) -> None:
         """Parse and authorize before the ack, so a usage error or a refusal is the ack."""
         ref = context["correlation_id"]
-        parsed = self.parse(command.get("text", ""))
+        parsed = self.parse(from_slack(command.get("text", "")))
         if isinstance(parsed, Help):
             blocks = help_blocks(
                 self.command,

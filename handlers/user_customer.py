@@ -43,10 +43,12 @@ from handlers.common import (
     invocation_of,
     metadata,
     positive_int,
+    quote,
     read_metadata,
     show_audit,
     split_options,
     view_values,
+    words_of,
 )
 from handlers.modals import ModalOutcome, Shown, answer_submission
 
@@ -126,10 +128,8 @@ _OPERATORS: dict[str, Operator] = {
     "~": Operator.LIKE,
 }
 _SYMBOLS = {operator: symbol for symbol, operator in _OPERATORS.items()}
-_OPERATOR_LIST = " ".join(code(symbol) for symbol in _OPERATORS)
 # Two-character operators first, so `>=` is not read as `>` followed by `=`.
 _FILTER = re.compile(r"([A-Za-z_]+)(!=|>=|<=|=|>|<|~)(.*)", re.DOTALL)
-_OPERATOR_CHARS = "=<>!~"
 _NUMERIC = frozenset(
     {
         RelationField.USER_ID,
@@ -156,8 +156,6 @@ def parse_filter(word: str) -> Condition:
             f"{code(name)} is not a field; use user, customer, ref, template, script, "
             "is_available or boss_sync."
         )
-    if value and value[0] in _OPERATOR_CHARS:
-        raise UsageError(f"{code(symbol + value[0])} is not an operator; use {_OPERATOR_LIST}.")
     operator = _OPERATORS[symbol]
     if (
         field in _NUMERIC
@@ -202,7 +200,7 @@ def _key(words: list[str], verb: str) -> RelationKey:
 
 def parse_uc_command(text: str) -> UcCommand:
     try:
-        return _parse(text.split())
+        return _parse(words_of(text))
     except UsageError as problem:
         return Help(problem=str(problem))
 
@@ -286,7 +284,7 @@ def command_text(parsed: Lookup) -> str:
     match parsed:
         case ListRelations(query):
             parts = ["list"]
-            parts += [f"{c.field.value}{_SYMBOLS[c.op]}{c.value}" for c in query.conditions]
+            parts += [f"{c.field.value}{_SYMBOLS[c.op]}{quote(c.value)}" for c in query.conditions]
             if query.start_time:
                 parts.append(f"from={query.start_time[:10]}")
             if query.end_time:
@@ -330,9 +328,15 @@ def _created_range(query: RelationQuery) -> str:
     return f"created until {end}" if end else ""
 
 
+def _past_the_end(parsed: PageCommand, page: RelationPage) -> bool:
+    return _page_number(parsed) > max(page.total_pages, 1)
+
+
 def _empty(parsed: PageCommand, page: RelationPage) -> str:
-    if page.total_records:
-        return f"Page {_page_number(parsed)} is past the end: there are {page.total_pages} pages."
+    if _past_the_end(parsed, page):
+        pages = "1 page" if page.total_pages == 1 else f"{page.total_pages} pages"
+        there = f"there are {pages}" if page.total_records else "nothing matches at all"
+        return f"Page {_page_number(parsed)} is past the end: {there}."
     if isinstance(parsed, Follows):
         return (
             f"User {code(parsed.user_id)} follows no customer. "
@@ -346,7 +350,10 @@ def _empty(parsed: PageCommand, page: RelationPage) -> str:
 def _listing(parsed: PageCommand, page: RelationPage) -> ui.Listing:
     number = _page_number(parsed)
     last = max(page.total_pages, 1)
-    previous = _at_page(parsed, min(number - 1, last)) if number > 1 else None
+    # Past the end, Previous goes to the last page, when there is one to go to.
+    previous = (
+        _at_page(parsed, min(number - 1, last)) if number > 1 and page.total_records else None
+    )
     following = _at_page(parsed, number + 1) if number < page.total_pages else None
     size = parsed.query.size if isinstance(parsed, ListRelations) else parsed.size
     notes = (
@@ -360,6 +367,7 @@ def _listing(parsed: PageCommand, page: RelationPage) -> ui.Listing:
         previous=command_text(previous) if previous else None,
         next=command_text(following) if following else None,
         empty=_empty(parsed, page),
+        past_the_end=_past_the_end(parsed, page),
         notes=notes,
     )
 

@@ -69,8 +69,8 @@ async def test_filters_become_condition_triples(sandbox: Sandbox) -> None:
 
 BAD_INPUT = [
     ("list colour=red", "`colour` is not a field"),
-    ("list user<>998", "`&lt;&gt;` is not an operator"),
-    ("list ref=~VIP", "`=~` is not an operator"),
+    ("list user<>998", "`user_id` compares with a whole number, not `&gt;998`"),
+    ('list ref="VIP', "A quote is not closed"),
     ("list user=abc", "`user_id` compares with a whole number"),
     ("list 998", "`998` is not a filter"),
     ("list from=2018-13-01", "`from=2018-13-01` is not a date"),
@@ -509,3 +509,33 @@ async def test_the_client_renews_its_token_before_it_expires() -> None:
     assert emulator.login_count == 2
     paths = [r.path.rsplit("/", 1)[-1] for r in emulator.requests]
     assert paths == ["login", "get_list", "get_list", "login", "get_list"]
+
+
+# ---- values that say anything, pages past the end -------------------------------------------
+
+
+async def test_filter_values_may_hold_any_character(sandbox: Sandbox) -> None:
+    for typed, value in [
+        ("ref=<!channel>", "<!channel>"),
+        ("ref~<b>", "<b>"),
+        ('ref="VIP gold"', "VIP gold"),
+        ('ref~"a \\"b\\" c"', 'a "b" c'),
+    ]:
+        message = await command(sandbox, "/uc", f"list {typed}")
+        assert "couldn't read" not in text_of(message), typed
+        condition = sandbox.user_customer.requests[-1].params["condition"]
+        assert condition[0][2] == value, (typed, condition)
+    gold = await command(sandbox, "/uc", 'list ref="VIP gold"')
+    assert row_keys(gold) == ["999:1003"]
+    # The page's buttons carry the value quoted, so Next and Share read it back the same.
+    assert button(gold, "uc_share")["value"] == 'list reference="VIP gold" page=1 size=10'
+
+
+async def test_a_page_past_the_end_says_so_whatever_the_page(sandbox: Sandbox) -> None:
+    message = await command(
+        sandbox, "/uc", "list user=998 ref~VIP from=2018-11-01 to=2018-11-30 page=2 size=10"
+    )
+    text = text_of(message)
+    assert "Page 2 is past the end" in text
+    assert "page 2 of 1" not in text
+    assert not elements(message, "uc_previous")

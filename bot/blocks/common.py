@@ -48,13 +48,14 @@ WORD_JOINER = "\u2060"
 _MARKERS = str.maketrans({c: f"{WORD_JOINER}{c}{WORD_JOINER}" for c in "*_~`"})
 
 
-def _entities(text: str) -> str:
+def escape_entities(text: str) -> str:
+    """Only `&`, `<`, `>`: for our own mrkdwn (help's code spans), never for outside text."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def escape(text: str) -> str:
     """Text shown exactly as written: no mention, link or styling; `<!channel>` pings nobody."""
-    return _entities(text).translate(_MARKERS)
+    return escape_entities(text).translate(_MARKERS)
 
 
 def cut(text: str, limit: int) -> str:
@@ -79,7 +80,7 @@ def code(value: object) -> str:
     text = str(value)
     if not text:
         return "_empty_"
-    return f"`{_entities(text).replace('`', f'{WORD_JOINER}`{WORD_JOINER}')}`"
+    return f"`{escape_entities(text).replace('`', f'{WORD_JOINER}`{WORD_JOINER}')}`"
 
 
 def quoted(value: str | None, limit: int = 200) -> str:

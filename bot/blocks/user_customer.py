@@ -187,6 +187,7 @@ class Listing:
     previous: str | None
     next: str | None
     empty: str
+    past_the_end: bool = False
     notes: tuple[str, ...] = ()
 
 
@@ -211,7 +212,9 @@ def list_message(
     blocks: list[Block] = [section(f"*{listing.title}*")]
     summary = [
         _count(page.total_records),
-        f"page {page.page_index} of {max(page.total_pages, 1)}",
+        "past the last page"
+        if listing.past_the_end
+        else f"page {page.page_index} of {max(page.total_pages, 1)}",
         *listing.notes,
     ]
     blocks.append(context(" · ".join(summary)))

@@ -39,9 +39,7 @@ _EMOJI_CODE = re.compile(r":([a-z0-9_+-]+):")
 # invisible WORD JOINER (U+2060) beside a marker is no edge, as for Slack it is no space.
 _WJ = "\u2060"
 _STYLES = [
-    re.compile(
-        rf"(?<![\w{m}{_WJ}]){m}(?=[^\s{_WJ}])([^{m}\n]+?)(?<=[^\s{_WJ}]){m}(?![\w{m}{_WJ}])"
-    )
+    re.compile(rf"(?<![\w{m}{_WJ}]){m}(?=[^\s{_WJ}])([^{m}\n]+?)(?<=[^\s{_WJ}]){m}(?![\w{m}{_WJ}])")
     for m in (r"\*", "_", "~")
 ]
 # Nothing is styled inside a code span (shown with its backticks, as in the transcript).

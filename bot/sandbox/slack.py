@@ -496,7 +496,8 @@ class SlackEmulator:
             "user_id": user_id,
             "user_name": user_name or self._user_name(user_id),
             "command": command,
-            "text": text,
+            # Slack sends what was typed with `&`, `<` and `>` as HTML entities.
+            "text": text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
             "response_url": self._response_url(url_id),
