@@ -37,6 +37,7 @@ from bot.models import (
 )
 from bot.roles import Role
 from handlers.common import (
+    MAX_ID_DIGITS,
     FeatureHandlers,
     Help,
     Invocation,
@@ -47,6 +48,7 @@ from handlers.common import (
     invocation_of,
     positive_int,
     show_audit,
+    too_large,
     view_values,
     words_of,
 )
@@ -456,7 +458,11 @@ def read_add_form(values: dict[str, str | None]) -> tuple[NewBinding | None, dic
     errors: dict[str, str] = {}
     cid = as_positive_int(values.get("cid") or "")
     if cid is None:
-        errors["cid"] = "The contact id is a positive whole number, like 30851821."
+        errors["cid"] = (
+            f"The contact id is too large: ids have at most {MAX_ID_DIGITS} digits."
+            if too_large(values.get("cid") or "")
+            else "The contact id is a positive whole number, like 30851821."
+        )
     source = AccountSource.parse(values.get("source") or "")
     if source is None:
         errors["source"] = "Choose DingTalk, WeChat, WeCom or Open platform."

@@ -15,7 +15,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.approvals import audit_blocks
+from bot.blocks.audit import audit_blocks
 from bot.blocks.common import code, fallback_text, message_modal, mrkdwn_text, notice
 from bot.blocks.help import help_blocks
 from bot.clients.errors import BackendError
@@ -140,6 +140,13 @@ def split_options(tokens: Iterable[str]) -> tuple[list[str], dict[str, str]]:
 
 
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+_DIGITS = re.compile(r"[0-9]+")
+MAX_ID_DIGITS = 18
+
+
+def too_large(text: str) -> bool:
+    """A whole number with more digits than any id the backends hold (they take 64-bit ints)."""
+    return bool(_DIGITS.fullmatch(text)) and len(text.lstrip("0")) > MAX_ID_DIGITS
 
 
 def as_positive_int(text: str) -> int | None:
@@ -151,6 +158,10 @@ def as_positive_int(text: str) -> int | None:
 
 def positive_int(text: str, what: str) -> int:
     number = as_positive_int(text)
+    if too_large(text):
+        raise UsageError(
+            f"{what} {code(text)} is too large: ids have at most {MAX_ID_DIGITS} digits."
+        )
     if number is None:
         raise UsageError(f"{what} must be a positive whole number, not {code(text)}.")
     return number
@@ -330,7 +341,7 @@ class FeatureHandlers:
             role=role,
             what=what,
             feature=self.feature,
-            action=type(parsed).__name__.lower(),
+            action=what,
             target=self.target(parsed),
             ref=here.ref,
             ack=ack,

@@ -34,6 +34,7 @@ from bot.models import (
 from bot.roles import Role
 from handlers import common
 from handlers.common import (
+    MAX_ID_DIGITS,
     FeatureHandlers,
     Help,
     OpenAddModal,
@@ -47,6 +48,7 @@ from handlers.common import (
     read_metadata,
     show_audit,
     split_options,
+    too_large,
     view_values,
     words_of,
 )
@@ -382,7 +384,11 @@ _NOTHING_CHANGED = "Nothing changed: edit the template, script or reference, or 
 def _form_id(values: dict[str, str | None], name: str, label: str, errors: dict[str, str]) -> int:
     number = as_positive_int(values.get(name) or "")
     if number is None:
-        errors[name] = f"The {label} is a positive whole number, like {_EXAMPLE_IDS[name]}."
+        errors[name] = (
+            f"The {label} is too large: ids have at most {MAX_ID_DIGITS} digits."
+            if too_large(values.get(name) or "")
+            else f"The {label} is a positive whole number, like {_EXAMPLE_IDS[name]}."
+        )
         return 0
     return number
 

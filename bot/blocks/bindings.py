@@ -27,6 +27,7 @@ from bot.blocks.common import (
     confirm_dialog,
     context,
     escape,
+    escape_entities,
     field,
     footer,
     message_modal,
@@ -60,7 +61,7 @@ _RESERVED_BLOCKS = 8
 
 
 def source_name(source: AccountSource) -> str:
-    return f"{source.label} ({code(source.value)})"
+    return f"{source.label} ({code(source.word)})"
 
 
 def binding_fields(binding: Binding) -> list[MarkdownTextObject]:
@@ -159,10 +160,9 @@ def lookup_summary(query: BindingQuery, results: BindingsBySource) -> str:
 def _nothing_found(query: BindingQuery) -> str:
     where = "any source" if len(query.sources) > 1 else query.sources[0].label
     if query.cid is not None:
-        return (
-            f"Contact {code(query.cid)} has no binding in {escape(where)}. "
-            f"Add one with `/binding add {query.cid} <source> <openId>`."
-        )
+        source = query.sources[0].word if len(query.sources) == 1 else "<source>"
+        add = escape_entities(f"/binding add {query.cid} {source} <openId>")
+        return f"Contact {code(query.cid)} has no binding in {escape(where)}. Add one with `{add}`."
     return (
         f"No contact is bound to openId {code(query.open_id or '')} in {escape(where)}. "
         "Check the id, or look a contact up with `/binding <cId>`."
