@@ -491,7 +491,12 @@ class UserCustomerHandlers(FeatureHandlers):
     ) -> None:
         """Previous, Next and Try again: the lookup their value names, in place of the message."""
         await ack()
-        here = replace(_invocation(body, respond, client, context), in_place=True)
+        # Ticks travel with the list from page to page, in the message's own state.
+        here = replace(
+            _invocation(body, respond, client, context),
+            in_place=True,
+            ticked=ticked_keys(body.get("state", {}).get("values", {})),
+        )
         await self._from_value(action.get("value", ""), here, (ListRelations, Follows, GetRelation))
 
     async def on_tick(

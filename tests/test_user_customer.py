@@ -196,8 +196,7 @@ async def test_ticks_redraw_the_page_and_delete_selected_previews_them(sandbox: 
     assert ticked(message) == ["1000:1002", "999:1003"]
     delete_selected = button(message, "uc_delete_selected")
     assert delete_selected["value"] == "999:1003;1000:1002"
-    assert "2 relations" in delete_selected["confirm"]["title"]["text"]
-    assert "2 relations you ticked will go" in delete_selected["confirm"]["text"]["text"]
+    assert "confirm" not in delete_selected  # the preview's Delete is the one confirm
 
     ack = await sandbox.slack.click(message, "uc_delete_selected")
     preview = await reply(sandbox, ack)
@@ -539,3 +538,33 @@ async def test_a_page_past_the_end_says_so_whatever_the_page(sandbox: Sandbox) -
     assert "Page 2 is past the end" in text
     assert "page 2 of 1" not in text
     assert not elements(message, "uc_previous")
+
+
+async def test_ticks_travel_across_pages_and_one_confirm_files_them(
+    make_sandbox: MakeSandbox,
+) -> None:
+    sandbox = await make_sandbox(extra_relations=15)
+    message = await command(sandbox, "/uc", "list size=10")
+    first = row_keys(message)[0]
+    await sandbox.slack.tick(message, f"uc_tick:{first}", [first])
+    await settled(sandbox, message, lambda m: "Delete selected (1)" in text_of(m))
+
+    await sandbox.slack.click(message, "uc_next", value=button(message, "uc_next")["value"])
+    await settled(sandbox, message, lambda m: "page 2 of" in text_of(m))
+    assert "Delete selected (1)" in text_of(message)
+    assert first in ticked(message)  # shown ticked, among the ticks from other pages
+    second = row_keys(message)[0]
+    await sandbox.slack.tick(message, f"uc_tick:{second}", [second])
+    await settled(sandbox, message, lambda m: "Delete selected (2)" in text_of(m))
+
+    await sandbox.slack.click(message, "uc_previous", value=button(message, "uc_previous")["value"])
+    await settled(sandbox, message, lambda m: "page 1 of" in text_of(m))
+    assert "Delete selected (2)" in text_of(message) and first in ticked(message)
+
+    ack = await sandbox.slack.click(message, "uc_delete_selected")
+    preview = await reply(sandbox, ack)
+    assert "These 2 relations" in text_of(preview)
+    delete = button(preview, "uc_delete")
+    assert delete["confirm"]  # the one confirm, then the request is filed
+    await sandbox.slack.click(preview, "uc_delete", value=delete["value"])
+    await sandbox.slack.wait_for(lambda: "filed" in text_of(preview))

@@ -208,7 +208,8 @@ def list_message(
     interactive = shared_by is None
     editable = editable and interactive
     rows = page.data[:MAX_PAGE_SIZE]
-    ticked = frozenset(row.key for row in rows if row.key in ticked)
+    here = {row.key for row in rows}
+    elsewhere = sorted(ticked - here, key=lambda k: (k.user_id, k.customer_id))
     blocks: list[Block] = [section(f"*{listing.title}*")]
     summary = [
         _count(page.total_records),
@@ -226,11 +227,39 @@ def list_message(
         blocks += [section(relation_line(row)) for row in rows]
     else:
         blocks.append(section(listing.empty))
+    if elsewhere and editable:
+        blocks += _ticked_elsewhere(elsewhere, listing.command)
     if interactive:
         blocks.append(_list_actions(listing, ticked, editable))
     notes = [f"shared by <@{escape(shared_by)}>"] if shared_by else []
     blocks.append(footer(correlation_id, *notes))
     return blocks
+
+
+_CHECKBOX_OPTIONS = 10
+
+
+def _ticked_elsewhere(keys: list[RelationKey], command: str) -> list[Block]:
+    """Ticks on other pages of this list travel in the message itself, as ticked boxes."""
+    options = [
+        Option(
+            value=key_value(key),
+            text=PlainTextObject(text=f"user {key.user_id} → customer {key.customer_id}"),
+        )
+        for key in keys[:MAX_DELETE]
+    ]
+    boxes = [
+        CheckboxesElement(
+            action_id=f"{TICK_ACTION}:elsewhere:{start}",
+            options=options[start : start + _CHECKBOX_OPTIONS],
+            initial_options=options[start : start + _CHECKBOX_OPTIONS],
+        )
+        for start in range(0, len(options), _CHECKBOX_OPTIONS)
+    ]
+    return [
+        context("Also ticked, on other pages of this list (untick to leave out):"),
+        ActionsBlock(block_id=f"{_ROW_PREFIX}|elsewhere|{command}", elements=boxes),
+    ]
 
 
 def _list_actions(listing: Listing, ticked: frozenset[RelationKey], editable: bool) -> Block:
@@ -246,20 +275,13 @@ def _list_actions(listing: Listing, ticked: frozenset[RelationKey], editable: bo
 
 
 def _delete_selected(ticked: frozenset[RelationKey]) -> ButtonElement:
+    """No dialog here: the preview it opens has the one confirm, on its Delete button."""
     selection = RelationSelection.of(sorted(ticked, key=lambda k: (k.user_id, k.customer_id)))
-    count = _count(len(ticked))
-    dialog = confirm_dialog(
-        f"Delete {count}?",
-        f"The {count} you ticked will go. First you see them as they are now and request "
-        "the delete; a second person approves it.",
-        confirm="Show them",
-    )
     return button(
         f"Delete selected ({len(ticked)})",
         DELETE_SELECTED_ACTION,
         selection.to_text(),
         style="danger",
-        confirm=dialog,
     )
 
 
