@@ -44,6 +44,8 @@ _STYLES = [
 ]
 # Nothing is styled inside a code span (shown with its backticks, as in the transcript).
 _CODE_SPAN = re.compile(rf"(?<!{_WJ})`(?:{_WJ}`{_WJ}|[^`\n])+?(?<!{_WJ})`(?!{_WJ})")
+# A code span is held out of styling as a private-use placeholder, then put back.
+_HELD = re.compile("\ue000([0-9]+)\ue001")
 _MENU_TYPES: Final = frozenset({"overflow", "static_select", "radio_buttons"})
 
 
@@ -63,11 +65,14 @@ def readable(mrkdwn: str, names: Mapping[str, str]) -> str:
     """mrkdwn as a person reads it: mentions named, dates shown, styling and escapes gone."""
     text = _LINK.sub(lambda match: _link(match[1], match[2], names), mrkdwn)
     text = _EMOJI_CODE.sub(lambda match: EMOJI.get(match[1], match[0]), text)
-    pieces, start = [], 0
-    for span in _CODE_SPAN.finditer(text):
-        pieces += [_unstyled(text[start : span.start()]), span[0]]
-        start = span.end()
-    text = "".join([*pieces, _unstyled(text[start:])]).replace(_WJ, "")
+    spans: list[str] = []
+
+    def hold(span: re.Match[str]) -> str:
+        spans.append(span[0])
+        return f"\ue000{len(spans) - 1}\ue001"
+
+    text = _unstyled(_CODE_SPAN.sub(hold, text))
+    text = _HELD.sub(lambda held: spans[int(held[1])], text).replace(_WJ, "")
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
