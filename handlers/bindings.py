@@ -378,7 +378,7 @@ class BindingHandlers(FeatureHandlers):
             if binding is None:
                 view = message_modal("Edit binding", ui.missing_binding(key, here.ref))
             else:
-                view = ui.edit_modal(ui.EditForm.of(binding))
+                view = ui.edit_modal(ui.EditForm.of(binding), binding=binding)
         await here.client.views_update(
             view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view
         )
@@ -483,13 +483,12 @@ def read_edit_form(
     open_id, app_id = values.get("open_id") or "", values.get("app_id") or ""
     if not open_id:
         return None, {"open_id": "Enter the openId of the third-party account."}
-    if (open_id, app_id) == (shown.open_id, shown.app_id):
+    new_open_id = open_id if shown.changed("open_id", open_id) else None
+    new_app_id = app_id if shown.changed("app_id", app_id) else None
+    if new_open_id is None and new_app_id is None:
         return None, {"open_id": "Nothing changed: edit the openId or appId, or press Cancel."}
     return BindingChange(
-        cid=shown.cid,
-        source=shown.source,
-        open_id=open_id if open_id != shown.open_id else None,
-        app_id=app_id if app_id != shown.app_id else None,
+        cid=shown.cid, source=shown.source, open_id=new_open_id, app_id=new_app_id
     ), {}
 
 

@@ -311,8 +311,8 @@ async def test_audit_command_is_for_approvers(sandbox: Sandbox) -> None:
     assert "needs the approver role" in text_of(refused)
     log = await command(sandbox, "/binding", "audit 5", user=APPROVER)
     text = text_of(log)
-    assert "*add* `6862715 wechat` → ok" in text
-    assert "→ refused" in text
+    assert "<@U0AGENT> added the binding 6862715 wechat: bound to openId x1" in text
+    assert "<@U0AGENT> was refused: read the audit log (needs approver)" in text
 
 
 async def test_a_card_that_cannot_be_posted_files_nothing(make_sandbox: MakeSandbox) -> None:

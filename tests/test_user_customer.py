@@ -432,10 +432,10 @@ async def test_a_viewer_is_refused_changes_with_the_role_named(sandbox: Sandbox)
     assert sandbox.slack.current_view(VIEWER) is None
     entries = await audited(sandbox, 4, feature="uc")
     assert [(e.actor, e.action, e.outcome) for e in reversed(entries)] == [
-        (VIEWER, "openaddmodal", "refused"),
-        (VIEWER, "openeditmodal", "refused"),
-        (VIEWER, "previewdelete", "refused"),
-        (VIEWER, "showaudit", "refused"),
+        (VIEWER, "add relations", "refused"),
+        (VIEWER, "edit relations", "refused"),
+        (VIEWER, "delete relations", "refused"),
+        (VIEWER, "read the audit log", "refused"),
     ]
 
 
@@ -451,7 +451,7 @@ async def test_viewers_list_read_only_and_others_are_refused(make_sandbox: MakeS
     assert "that needs the viewer role" in text_of(stranger)
 
     audit = await command(sandbox, "/uc", "audit", user=APPROVER)
-    assert "get" in text_of(audit) and "refused" in text_of(audit)
+    assert "was refused: look up relations 998 1001 (needs viewer)" in text_of(audit)
 
 
 # ---- UserCustomer login ---------------------------------------------------------------------

@@ -42,7 +42,8 @@ def audit_sentence(entry: AuditEntry) -> str:
     detail = quoted(entry.detail, 200) if entry.detail else ""
     because = f" ({detail})" if detail else ""
     if entry.outcome == "refused":
-        return f"{who} was refused: {escape(action)} {target}{because}"
+        what = " ".join(part for part in (escape(action), target) if part)
+        return f"{who} was refused: {what}{because}"
     if action == "request delete":
         if entry.outcome.startswith("filed"):
             return f"{who} asked for request {target}"

@@ -33,6 +33,7 @@ from bot.blocks.common import (
     message_modal,
     on_field,
     overflow,
+    plain,
     problem_banner,
     quoted,
     section,
@@ -46,7 +47,15 @@ from bot.clients.errors import (
     ContactNotFound,
     WriteOutcomeUnknown,
 )
-from bot.models import AccountSource, Binding, BindingChange, BindingKey, BindingQuery, NewBinding
+from bot.models import (
+    AccountSource,
+    Binding,
+    BindingChange,
+    BindingKey,
+    BindingQuery,
+    NewBinding,
+    fingerprint,
+)
 
 MENU_ACTION = "binding_menu"
 LOOKUP_ACTION = "binding_lookup"
@@ -268,8 +277,14 @@ def _source_select(initial: AccountSource | None) -> InputBlock:
 FormValues = dict[str, str | None]
 
 
+def _digest(text: str) -> str:
+    # What a text input shows (cut to what it holds), as its value comes back (stripped).
+    return fingerprint([{"text": plain(text, 3000).strip()}])
+
+
 class EditForm(BaseModel):
-    """What the edit form showed: the binding's key and values (its private_metadata)."""
+    """What the edit form showed, in its private_metadata: the key, and digests of the values
+    (a long openId would not fit Slack's 3000 characters; only whether it changed matters)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -277,21 +292,23 @@ class EditForm(BaseModel):
     source: AccountSource
     open_id: str
     app_id: str
-    remark: str | None = None
 
     @classmethod
     def of(cls, binding: Binding) -> EditForm:
         return cls(
             cid=binding.cid,
             source=binding.source,
-            open_id=binding.open_id,
-            app_id=binding.app_id or "",
-            remark=(binding.remark or "")[:500] or None,
+            open_id=_digest(binding.open_id),
+            app_id=_digest(binding.app_id or ""),
         )
 
     @property
     def key(self) -> BindingKey:
         return BindingKey(cid=self.cid, source=self.source)
+
+    def changed(self, name: str, typed: str) -> bool:
+        shown: str = getattr(self, name)
+        return _digest(typed) != shown
 
 
 def add_modal(values: FormValues | None = None, problem: str = "") -> View:
@@ -324,16 +341,25 @@ def add_modal(values: FormValues | None = None, problem: str = "") -> View:
     )
 
 
-def edit_modal(form: EditForm, values: FormValues | None = None, problem: str = "") -> View:
-    typed = values or {}
+def edit_modal(
+    form: EditForm,
+    *,
+    binding: Binding | None = None,
+    values: FormValues | None = None,
+    problem: str = "",
+) -> View:
+    """The edit form: prefilled from `binding`, or (after a refusal) as typed, saying why."""
+    typed = values if values is not None else {}
+    if binding is not None:
+        typed = {"open_id": binding.open_id, "app_id": binding.app_id}
     blocks: list[Block] = [
         *problem_banner(problem),
         section(f"{source_name(form.source)} binding of contact {code(form.cid)}"),
-        text_input("open_id", "openId", initial=typed.get("open_id", form.open_id)),
-        text_input("app_id", "appId", initial=typed.get("app_id", form.app_id), optional=True),
+        text_input("open_id", "openId", initial=typed.get("open_id")),
+        text_input("app_id", "appId", initial=typed.get("app_id"), optional=True),
     ]
-    if form.remark is not None:
-        blocks.append(context(f"Remark: {quoted(form.remark)}"))
+    if binding is not None:
+        blocks.append(context(f"Remark: {quoted(binding.remark)}"))
     return View(
         type="modal",
         callback_id=EDIT_CALLBACK,
@@ -374,7 +400,7 @@ def edit_refused(
     if isinstance(error, WriteOutcomeUnknown):
         blocks = write_failed(error, form.key, correlation_id, interactive=False)
         return Shown(message_modal("Edit binding", blocks))
-    return Shown(edit_modal(form, values, error.sentence))
+    return Shown(edit_modal(form, values=values, problem=error.sentence))
 
 
 _CHANGE_LABELS = {"open_id": "openId", "app_id": "appId"}
