@@ -91,6 +91,19 @@ async def current_records(deletion: Deletion, backends: Backends) -> list[Record
     return [row.model_dump(mode="json") for row in found.values() if row is not None]
 
 
+# Record fields by the names people use (the cards' labels), not the models'.
+_FIELD_NAMES = {
+    "open_id": "openId",
+    "app_id": "appId",
+    "aid": "aId",
+    "cid": "contact",
+    "template_id": "template",
+    "account": "account",
+    "user_id": "user",
+    "customer_id": "customer",
+}
+
+
 def describe_changes(before: list[Record], after: list[Record]) -> list[str]:
     """Plain sentences for what differs between two snapshots (empty when they match)."""
     old = {record_key(r): r for r in before}
@@ -98,7 +111,11 @@ def describe_changes(before: list[Record], after: list[Record]) -> list[str]:
     changes = [f"{key} is gone" for key in old if key not in new]
     changes += [f"{key} appeared" for key in new if key not in old]
     for key in old.keys() & new.keys():
-        fields = sorted(name for name in old[key] if old[key].get(name) != new[key].get(name))
+        fields = sorted(
+            _FIELD_NAMES.get(name, name)
+            for name in old[key]
+            if old[key].get(name) != new[key].get(name)
+        )
         if fields:
             changes.append(f"{key}: {', '.join(fields)} changed")
     return sorted(changes)
@@ -114,7 +131,7 @@ class RecordOutcome:
 async def execute(deletion: Deletion, backends: Backends) -> list[RecordOutcome]:
     """Run the deletion once; each record's outcome is reported, failures included."""
     if isinstance(deletion, BindingDeletion):
-        label = f"contact {deletion.key.cid} {deletion.key.source.value}"
+        label = f"contact {deletion.key.cid} {deletion.key.source.word}"
         return [await _attempt(label, backends.bindings.delete(deletion.key))]
     groups = await asyncio.gather(
         *(

@@ -35,6 +35,9 @@ class Deps:
     roles: Roles
     clock: Clock = field(default=utc_now)
     acks: AckFirst = field(default_factory=AckFirst)
+    # How long a modal submit waits for the backend before acking "Saving…": inside Slack's
+    # 3 s, with room for the ack's own trip.
+    modal_budget: float = 2.0
 
     @property
     def backends(self) -> Backends:

@@ -22,6 +22,11 @@ class AccountSource(StrEnum):
     def label(self) -> str:
         return _SOURCE_LABELS[self]
 
+    @property
+    def word(self) -> str:
+        """The name help gives and people type (`workwechat`); bangwo8's is `value`."""
+        return self.value.lower()
+
     @classmethod
     def parse(cls, text: str) -> AccountSource | None:
         return _SOURCE_ALIASES.get(text.strip().lower())
@@ -94,7 +99,7 @@ class BindingKey(BaseModel):
     @property
     def args(self) -> str:
         """How `/binding edit|delete` and button values name it: `30851821 wechat`."""
-        return f"{self.cid} {self.source.value}"
+        return f"{self.cid} {self.source.word}"
 
 
 class NewBinding(BaseModel):
@@ -138,7 +143,7 @@ class BindingQuery(BaseModel):
         """The `/binding` arguments that repeat this lookup (button values carry them)."""
         subject = str(self.cid) if self.cid is not None else f"openid {self.open_id}"
         if len(self.sources) == 1:
-            return f"{subject} {self.sources[0].value}"
+            return f"{subject} {self.sources[0].word}"
         return subject
 
 

@@ -211,8 +211,3 @@ class RelationsDeleteButton(ButtonValue):
 
     selection: Annotated[RelationSelection, BeforeValidator(_selection)]
     seen: Fingerprint
-
-
-def binding_edit_metadata(raw: str) -> BindingKey:
-    """The edit-binding modal remembers the binding it edits, as JSON."""
-    return BindingKey.model_validate_json(raw or "null")

@@ -201,7 +201,6 @@ class ApprovalHandlers:
         approved = await self._decide(request, ApprovalStatus.APPROVED, user, respond, client, ref)
         if approved is None:
             return
-        await self._audit(approved, user, "approve", "approved")
         await self._redraw(client, approved)
         await self.run_approved(approved, client)
 
@@ -227,7 +226,8 @@ class ApprovalHandlers:
         finished = await self.deps.store.get(request.id)
         assert finished is not None
         log.info("approval finished", extra={"request": request.id, "status": status.value})
-        await self._conclude(client, finished, finished.decided_by or "", "delete", status.value)
+        # One row for the approval and how it ended (a stale request deleted nothing).
+        await self._conclude(client, finished, finished.decided_by or "", "approve", status.value)
 
     async def on_reject(
         self,

@@ -35,9 +35,9 @@ from bot.models import (
     NewBinding,
     fingerprint,
 )
-from bot.payloads import binding_edit_metadata
 from bot.roles import Role
 from handlers.common import (
+    MAX_ID_DIGITS,
     FeatureHandlers,
     Help,
     Invocation,
@@ -46,11 +46,13 @@ from handlers.common import (
     UsageError,
     as_positive_int,
     invocation_of,
-    metadata,
     positive_int,
     show_audit,
+    too_large,
     view_values,
+    words_of,
 )
+from handlers.modals import ModalOutcome, Shown, answer_submission
 
 log = logging.getLogger("handlers.bindings")
 FEATURE = "binding"
@@ -118,7 +120,7 @@ def _sources(words: list[str]) -> tuple[AccountSource, ...]:
 
 def parse_binding_command(text: str) -> BindingCommand:
     try:
-        return _parse(text.split())
+        return _parse(words_of(text))
     except UsageError as problem:
         return Help(problem=str(problem))
 
@@ -295,24 +297,32 @@ class BindingHandlers(FeatureHandlers):
         )
 
     async def add_now(self, binding: NewBinding, here: Invocation) -> None:
-        blocks = await self._add(binding, here.user, here.ref)
+        result = await self._add(binding, here.user, here.ref)
+        blocks = (
+            ui.write_failed(result, binding.key, here.ref)
+            if isinstance(result, BackendError)
+            else result
+        )
         await here.respond(
             text=mrkdwn_text(_first_line(blocks)), blocks=blocks, replace_original=False
         )
 
     async def _add(
         self, binding: NewBinding, user: str, ref: str, *, interactive: bool = True
-    ) -> list[Any]:
+    ) -> list[Block] | BackendError:
+        """The result blocks, or the refusal (audited either way)."""
         key = binding.key
         try:
             await self.deps.bindings.add(binding)
         except BackendError as error:
             await self.audit_write("add", key.args, user, error)
-            return ui.write_failed(error, key, ref, interactive=interactive)
-        await self.audit_write(
-            "add", key.args, user, None, detail=f"openId={binding.open_id} appId={binding.app_id}"
+            return error
+        await self.audit_write("add", key.args, user, None, detail=ui.added_detail(binding))
+        sentence = (
+            f"Contact {code(binding.cid)} is now bound to {escape(binding.source.label)} "
+            f"openId {code(binding.open_id)}"
+            + (f" with appId {code(binding.app_id)}." if binding.app_id else ".")
         )
-        sentence = f"Contact {code(binding.cid)} is now bound to {binding.source.label} openId {code(binding.open_id)}."
         return ui.write_done(sentence, key, ref, interactive=interactive)
 
     async def on_add_submitted(
@@ -340,11 +350,14 @@ class BindingHandlers(FeatureHandlers):
             ref=ref,
         ):
             return
-        await ack(
-            response_action="update", view=loading_modal("Add binding", "Adding the binding…")
-        )
-        blocks = await self._add(binding, user, ref, interactive=False)
-        await client.views_update(view_id=view["id"], view=message_modal("Add binding", blocks))
+
+        async def outcome() -> ModalOutcome:
+            result = await self._add(binding, user, ref, interactive=False)
+            if not isinstance(result, BackendError):
+                return Shown(message_modal("Add binding", result))
+            return ui.add_refused(result, binding.key, values, ref)
+
+        await answer_submission(self.submission(ack, client, view, ref, "Add binding"), outcome())
 
     # ---- edit ----
 
@@ -354,7 +367,7 @@ class BindingHandlers(FeatureHandlers):
             trigger_id=here.trigger_id,
             view=loading_modal(
                 "Edit binding",
-                f"Loading the {key.source.label} binding of contact {code(key.cid)}…",
+                f"Loading the {escape(key.source.label)} binding of contact {code(key.cid)}…",
             ),
         )
         try:
@@ -365,9 +378,7 @@ class BindingHandlers(FeatureHandlers):
             if binding is None:
                 view = message_modal("Edit binding", ui.missing_binding(key, here.ref))
             else:
-                view = ui.edit_modal(
-                    binding, private_metadata=metadata(cid=key.cid, source=key.source.value)
-                )
+                view = ui.edit_modal(ui.EditForm.of(binding), binding=binding)
         await here.client.views_update(
             view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view
         )
@@ -381,13 +392,12 @@ class BindingHandlers(FeatureHandlers):
         context: AsyncBoltContext,
     ) -> None:
         values = view_values(view)
-        if not values.get("open_id"):
-            await ack(
-                response_action="errors",
-                errors={"open_id": "Enter the openId of the third-party account."},
-            )
+        shown = ui.EditForm.model_validate_json(view.get("private_metadata") or "{}")
+        change, errors = read_edit_form(values, shown)
+        if change is None:
+            await ack(response_action="errors", errors=errors)
             return
-        key = binding_edit_metadata(view.get("private_metadata", ""))
+        key = shown.key
         user = body["user"]["id"]
         ref = context["correlation_id"]
         if not await self.editor_in_modal(
@@ -400,33 +410,24 @@ class BindingHandlers(FeatureHandlers):
             ref=ref,
         ):
             return
-        await ack(response_action="update", view=loading_modal("Edit binding", "Saving…"))
-        change = BindingChange(
-            cid=key.cid,
-            source=key.source,
-            open_id=values["open_id"],
-            app_id=values.get("app_id") or "",
-        )
-        try:
-            await self.deps.bindings.change(change)
-        except BackendError as error:
-            await self.audit_write("edit", key.args, user, error)
-            blocks = ui.write_failed(error, key, ref, interactive=False)
-        else:
-            await self.audit_write(
-                "edit",
-                key.args,
-                user,
-                None,
-                detail=f"openId={change.open_id} appId={change.app_id}",
-            )
+
+        async def outcome() -> ModalOutcome:
+            try:
+                await self.deps.bindings.change(change)
+            except BackendError as error:
+                await self.audit_write("edit", key.args, user, error)
+                return ui.edit_refused(error, shown, values, ref)
+            said = ui.changes(change)
+            await self.audit_write("edit", key.args, user, None, detail=ui.changes(change, str))
             blocks = ui.write_done(
-                f"The {key.source.label} binding of contact {code(key.cid)} now points to openId {code(change.open_id or '')}.",
+                f"Saved the {escape(key.source.label)} binding of contact {code(key.cid)}: {said}.",
                 key,
                 ref,
                 interactive=False,
             )
-        await client.views_update(view_id=view["id"], view=message_modal("Edit binding", blocks))
+            return Shown(message_modal("Edit binding", blocks))
+
+        await answer_submission(self.submission(ack, client, view, ref, "Edit binding"), outcome())
 
     # ---- delete preview ----
 
@@ -457,7 +458,11 @@ def read_add_form(values: dict[str, str | None]) -> tuple[NewBinding | None, dic
     errors: dict[str, str] = {}
     cid = as_positive_int(values.get("cid") or "")
     if cid is None:
-        errors["cid"] = "The contact id is a positive whole number, like 30851821."
+        errors["cid"] = (
+            f"The contact id is too large: ids have at most {MAX_ID_DIGITS} digits."
+            if too_large(values.get("cid") or "")
+            else "The contact id is a positive whole number, like 30851821."
+        )
     source = AccountSource.parse(values.get("source") or "")
     if source is None:
         errors["source"] = "Choose DingTalk, WeChat, WeCom or Open platform."
@@ -469,6 +474,22 @@ def read_add_form(values: dict[str, str | None]) -> tuple[NewBinding | None, dic
         cid=cid, source=source, open_id=values["open_id"] or "", app_id=values.get("app_id") or ""
     )
     return new, {}
+
+
+def read_edit_form(
+    values: dict[str, str | None], shown: ui.EditForm
+) -> tuple[BindingChange | None, dict[str, str]]:
+    """The change to send: only the fields that differ from what the form showed."""
+    open_id, app_id = values.get("open_id") or "", values.get("app_id") or ""
+    if not open_id:
+        return None, {"open_id": "Enter the openId of the third-party account."}
+    new_open_id = open_id if shown.changed("open_id", open_id) else None
+    new_app_id = app_id if shown.changed("app_id", app_id) else None
+    if new_open_id is None and new_app_id is None:
+        return None, {"open_id": "Nothing changed: edit the openId or appId, or press Cancel."}
+    return BindingChange(
+        cid=shown.cid, source=shown.source, open_id=new_open_id, app_id=new_app_id
+    ), {}
 
 
 def _target(parsed: object) -> str:

@@ -16,12 +16,13 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.approvals import audit_blocks
+from bot.blocks.audit import audit_blocks
 from bot.blocks.common import code, fallback_text, message_modal, mrkdwn_text, notice
 from bot.blocks.help import help_blocks
 from bot.clients.errors import BackendError
 from bot.deps import Deps
 from bot.roles import Role, refusal
+from handlers.modals import Submission
 
 log = logging.getLogger("handlers")
 
@@ -84,6 +85,46 @@ def invocation_of(
     )
 
 
+# A word is parts without spaces between: bare, or "double-quoted" (straight or curled, as
+# Slack's apps may type them) holding anything, with \" and \\ inside.
+_WORD_PART = re.compile(r'"((?:[^"\\]|\\.)*)"|“((?:[^”\\]|\\.)*)”|([^\s"“]+)', re.DOTALL)
+_UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_NEEDS_QUOTES = re.compile(r'[\s"“”\\]')
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a command, quotes read: `ref="VIP gold"` is one word, `ref=VIP gold`."""
+    words: list[str] = []
+    position, word = 0, None
+    while position < len(text):
+        if text[position].isspace():
+            if word is not None:
+                words.append(word)
+            position, word = position + 1, None
+            continue
+        match = _WORD_PART.match(text, position)
+        if match is None:
+            raise UsageError('A quote is not closed: end the value with `"`.')
+        quoted = match[1] if match[1] is not None else match[2]
+        part = _UNESCAPE.sub(r"\1", quoted) if quoted is not None else match[3]
+        word, position = (word or "") + part, match.end()
+    if word is not None:
+        words.append(word)
+    return words
+
+
+def quote(value: str) -> str:
+    """A value as `words_of` reads it back: quoted when it holds spaces, quotes or backslashes."""
+    if value and not _NEEDS_QUOTES.search(value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def from_slack(text: str) -> str:
+    """Slash command text as typed: Slack sends `&`, `<` and `>` as HTML entities."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def split_options(tokens: Iterable[str]) -> tuple[list[str], dict[str, str]]:
     """Separate positional words from `key=value` options (which may come in any order)."""
     words: list[str] = []
@@ -100,6 +141,13 @@ def split_options(tokens: Iterable[str]) -> tuple[list[str], dict[str, str]]:
 
 
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+_DIGITS = re.compile(r"[0-9]+")
+MAX_ID_DIGITS = 18
+
+
+def too_large(text: str) -> bool:
+    """A whole number with more digits than any id the backends hold (they take 64-bit ints)."""
+    return bool(_DIGITS.fullmatch(text)) and len(text.lstrip("0")) > MAX_ID_DIGITS
 
 
 def as_positive_int(text: str) -> int | None:
@@ -111,6 +159,10 @@ def as_positive_int(text: str) -> int | None:
 
 def positive_int(text: str, what: str) -> int:
     number = as_positive_int(text)
+    if too_large(text):
+        raise UsageError(
+            f"{what} {code(text)} is too large: ids have at most {MAX_ID_DIGITS} digits."
+        )
     if number is None:
         raise UsageError(f"{what} must be a positive whole number, not {code(text)}.")
     return number
@@ -249,7 +301,7 @@ class FeatureHandlers:
     ) -> None:
         """Parse and authorize before the ack, so a usage error or a refusal is the ack."""
         ref = context["correlation_id"]
-        parsed = self.parse(command.get("text", ""))
+        parsed = self.parse(from_slack(command.get("text", "")))
         if isinstance(parsed, Help):
             blocks = help_blocks(
                 self.command,
@@ -292,7 +344,7 @@ class FeatureHandlers:
             role=role,
             what=what,
             feature=self.feature,
-            action=type(parsed).__name__.lower(),
+            action=what,
             target=self.target(parsed),
             ref=here.ref,
             ack=ack,
@@ -329,6 +381,11 @@ class FeatureHandlers:
             detail="needs editor",
         )
         return False
+
+    def submission(
+        self, ack: AsyncAck, client: AsyncWebClient, view: dict[str, Any], ref: str, title: str
+    ) -> Submission:
+        return Submission(ack, client, view, ref, title, self.deps.modal_budget)
 
     async def audit_write(
         self, action: str, target: str, user: str, error: BackendError | None, detail: str = ""

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks import user_customer as ui
 from bot.blocks.common import code, escape, fallback_text, message_modal, notice
 from bot.blocks.help import UC_EXAMPLES, UC_GRAMMAR
-from bot.clients.errors import BackendError, BackendRejected
+from bot.clients.errors import BackendError
 from bot.models import (
     Condition,
     NewRelation,
@@ -34,6 +34,7 @@ from bot.models import (
 from bot.roles import Role
 from handlers import common
 from handlers.common import (
+    MAX_ID_DIGITS,
     FeatureHandlers,
     Help,
     OpenAddModal,
@@ -43,11 +44,15 @@ from handlers.common import (
     invocation_of,
     metadata,
     positive_int,
+    quote,
     read_metadata,
     show_audit,
     split_options,
+    too_large,
     view_values,
+    words_of,
 )
+from handlers.modals import ModalOutcome, Shown, answer_submission
 
 log = logging.getLogger("handlers.user_customer")
 FEATURE = "uc"
@@ -125,10 +130,8 @@ _OPERATORS: dict[str, Operator] = {
     "~": Operator.LIKE,
 }
 _SYMBOLS = {operator: symbol for symbol, operator in _OPERATORS.items()}
-_OPERATOR_LIST = " ".join(code(symbol) for symbol in _OPERATORS)
 # Two-character operators first, so `>=` is not read as `>` followed by `=`.
 _FILTER = re.compile(r"([A-Za-z_]+)(!=|>=|<=|=|>|<|~)(.*)", re.DOTALL)
-_OPERATOR_CHARS = "=<>!~"
 _NUMERIC = frozenset(
     {
         RelationField.USER_ID,
@@ -155,8 +158,6 @@ def parse_filter(word: str) -> Condition:
             f"{code(name)} is not a field; use user, customer, ref, template, script, "
             "is_available or boss_sync."
         )
-    if value and value[0] in _OPERATOR_CHARS:
-        raise UsageError(f"{code(symbol + value[0])} is not an operator; use {_OPERATOR_LIST}.")
     operator = _OPERATORS[symbol]
     if (
         field in _NUMERIC
@@ -201,7 +202,7 @@ def _key(words: list[str], verb: str) -> RelationKey:
 
 def parse_uc_command(text: str) -> UcCommand:
     try:
-        return _parse(text.split())
+        return _parse(words_of(text))
     except UsageError as problem:
         return Help(problem=str(problem))
 
@@ -285,7 +286,7 @@ def command_text(parsed: Lookup) -> str:
     match parsed:
         case ListRelations(query):
             parts = ["list"]
-            parts += [f"{c.field.value}{_SYMBOLS[c.op]}{c.value}" for c in query.conditions]
+            parts += [f"{c.field.value}{_SYMBOLS[c.op]}{quote(c.value)}" for c in query.conditions]
             if query.start_time:
                 parts.append(f"from={query.start_time[:10]}")
             if query.end_time:
@@ -329,9 +330,15 @@ def _created_range(query: RelationQuery) -> str:
     return f"created until {end}" if end else ""
 
 
+def _past_the_end(parsed: PageCommand, page: RelationPage) -> bool:
+    return _page_number(parsed) > max(page.total_pages, 1)
+
+
 def _empty(parsed: PageCommand, page: RelationPage) -> str:
-    if page.total_records:
-        return f"Page {_page_number(parsed)} is past the end: there are {page.total_pages} pages."
+    if _past_the_end(parsed, page):
+        pages = "1 page" if page.total_pages == 1 else f"{page.total_pages} pages"
+        there = f"there are {pages}" if page.total_records else "nothing matches at all"
+        return f"Page {_page_number(parsed)} is past the end: {there}."
     if isinstance(parsed, Follows):
         return (
             f"User {code(parsed.user_id)} follows no customer. "
@@ -345,7 +352,10 @@ def _empty(parsed: PageCommand, page: RelationPage) -> str:
 def _listing(parsed: PageCommand, page: RelationPage) -> ui.Listing:
     number = _page_number(parsed)
     last = max(page.total_pages, 1)
-    previous = _at_page(parsed, min(number - 1, last)) if number > 1 else None
+    # Past the end, Previous goes to the last page, when there is one to go to.
+    previous = (
+        _at_page(parsed, min(number - 1, last)) if number > 1 and page.total_records else None
+    )
     following = _at_page(parsed, number + 1) if number < page.total_pages else None
     size = parsed.query.size if isinstance(parsed, ListRelations) else parsed.size
     notes = (
@@ -359,6 +369,7 @@ def _listing(parsed: PageCommand, page: RelationPage) -> ui.Listing:
         previous=command_text(previous) if previous else None,
         next=command_text(following) if following else None,
         empty=_empty(parsed, page),
+        past_the_end=_past_the_end(parsed, page),
         notes=notes,
     )
 
@@ -373,7 +384,11 @@ _NOTHING_CHANGED = "Nothing changed: edit the template, script or reference, or 
 def _form_id(values: dict[str, str | None], name: str, label: str, errors: dict[str, str]) -> int:
     number = as_positive_int(values.get(name) or "")
     if number is None:
-        errors[name] = f"The {label} is a positive whole number, like {_EXAMPLE_IDS[name]}."
+        errors[name] = (
+            f"The {label} is too large: ids have at most {MAX_ID_DIGITS} digits."
+            if too_large(values.get(name) or "")
+            else f"The {label} is a positive whole number, like {_EXAMPLE_IDS[name]}."
+        )
         return 0
     return number
 
@@ -476,7 +491,12 @@ class UserCustomerHandlers(FeatureHandlers):
     ) -> None:
         """Previous, Next and Try again: the lookup their value names, in place of the message."""
         await ack()
-        here = replace(_invocation(body, respond, client, context), in_place=True)
+        # Ticks travel with the list from page to page, in the message's own state.
+        here = replace(
+            _invocation(body, respond, client, context),
+            in_place=True,
+            ticked=ticked_keys(body.get("state", {}).get("values", {})),
+        )
         await self._from_value(action.get("value", ""), here, (ListRelations, Follows, GetRelation))
 
     async def on_tick(
@@ -682,23 +702,20 @@ class UserCustomerHandlers(FeatureHandlers):
             ref=ref,
         ):
             return
-        await ack(response_action="update", view=ui.saving("Add relation"))
-        try:
-            await self.deps.relations.add(relation)
-        except BackendError as error:
-            await self.audit_write("add", ui.target(key), user, error)
-            result = (
-                ui.add_modal(secret=None, values=values, problem=escape(error.sentence))
-                if isinstance(error, BackendRejected)
-                else message_modal("Add relation", ui.write_failed(error, key, ref))
-            )
-        else:
+
+        async def outcome() -> ModalOutcome:
+            try:
+                await self.deps.relations.add(relation)
+            except BackendError as error:
+                await self.audit_write("add", ui.target(key), user, error)
+                return ui.add_refused(error, key, values, ref)
             await self.audit_write(
                 "add", ui.target(key), user, None, detail=_texts_detail(relation)
             )
             sentence = f"User {code(key.user_id)} now follows customer {code(key.customer_id)}."
-            result = message_modal("Add relation", ui.write_done(sentence, key, ref))
-        await client.views_update(view_id=view["id"], view=result)
+            return Shown(message_modal("Add relation", ui.write_done(sentence, key, ref)))
+
+        await answer_submission(self.submission(ack, client, view, ref, "Add relation"), outcome())
 
     # ---- edit ----
 
@@ -714,6 +731,7 @@ class UserCustomerHandlers(FeatureHandlers):
                 message_modal("Edit relation", ui.missing_relation(key, here.ref))
                 if relation is None
                 else ui.edit_modal(
+                    key,
                     relation,
                     private_metadata=metadata(
                         user_id=key.user_id,
@@ -735,7 +753,8 @@ class UserCustomerHandlers(FeatureHandlers):
         context: AsyncBoltContext,
     ) -> None:
         meta = read_metadata(view)
-        changed = read_edit_form(view_values(view), meta.get("shown", {}))
+        values = view_values(view)
+        changed = read_edit_form(values, meta.get("shown", {}))
         if not changed:
             await ack(response_action="errors", errors={"template": _NOTHING_CHANGED})
             return
@@ -751,22 +770,24 @@ class UserCustomerHandlers(FeatureHandlers):
             ref=ref,
         ):
             return
-        await ack(response_action="update", view=ui.saving("Edit relation"))
         change = RelationChange(user_id=key.user_id, customer_id=key.customer_id, **changed)
-        try:
-            await self.deps.relations.edit(change)
-        except BackendError as error:
-            await self.audit_write("edit", ui.target(key), user, error)
-            blocks = ui.write_failed(error, key, ref)
-        else:
-            names = ", ".join(changed)
-            await self.audit_write("edit", ui.target(key), user, None, detail=f"changed {names}")
-            sentence = (
-                f"Saved the {escape(names)} of user {code(key.user_id)}'s relation "
-                f"with customer {code(key.customer_id)}."
+
+        async def outcome() -> ModalOutcome:
+            try:
+                await self.deps.relations.edit(change)
+            except BackendError as error:
+                await self.audit_write("edit", ui.target(key), user, error)
+                return ui.edit_refused(error, key, values, view.get("private_metadata", ""), ref)
+            await self.audit_write(
+                "edit", ui.target(key), user, None, detail=ui.changes(change, str)
             )
-            blocks = ui.write_done(sentence, key, ref)
-        await client.views_update(view_id=view["id"], view=message_modal("Edit relation", blocks))
+            sentence = (
+                f"Saved user {code(key.user_id)}'s relation with customer "
+                f"{code(key.customer_id)}: {ui.changes(change)}."
+            )
+            return Shown(message_modal("Edit relation", ui.write_done(sentence, key, ref)))
+
+        await answer_submission(self.submission(ack, client, view, ref, "Edit relation"), outcome())
 
 
 def ticked_keys(state_values: dict[str, Any]) -> frozenset[RelationKey]:

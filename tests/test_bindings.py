@@ -193,14 +193,9 @@ async def test_edit_opens_before_fetching_then_prefills_and_saves(sandbox: Sandb
     assert open_id_input["element"]["initial_value"] == "12345"
     await sandbox.slack.submit_view(view, {"open_id": "67890"})
     done = await modal(sandbox)
-    assert "now points to openId `67890`" in text_of(done)
+    assert "binding of contact `40713895`: openId is now `67890`." in text_of(done)
     put = next(r for r in sandbox.bangwo8.requests if r.method == "PUT")
-    assert json.loads(put.body) == {
-        "cId": 40713895,
-        "account_source": "wechat",
-        "openId": "67890",
-        "appId": "123",
-    }
+    assert json.loads(put.body) == {"cId": 40713895, "account_source": "wechat", "openId": "67890"}
 
 
 async def test_edit_of_a_missing_binding_says_so_in_the_modal(sandbox: Sandbox) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.blocks import approvals, bindings, common, home, user_customer
+from bot.blocks import approvals, audit, bindings, common, home, user_customer
 from bot.clients.errors import BackendTimeout
 from bot.models import AccountSource, Binding, BindingQuery, Relation, RelationKey, RelationPage
 from bot.roles import Role
@@ -85,7 +85,7 @@ def test_cards_previews_and_modals_with_huge_values_fit() -> None:
     big = binding(30851821)
     assert_fits([bindings.binding_card(big, interactive=True)])
     assert_fits(bindings.delete_preview(big, fingerprint="f" * 12, correlation_id="r"))
-    assert check_view(bindings.edit_modal(big, private_metadata="{}").to_dict()) == []
+    assert check_view(bindings.edit_modal(bindings.EditForm.of(big), binding=big).to_dict()) == []
     assert check_view(bindings.add_modal().to_dict()) == []
 
 
@@ -162,7 +162,7 @@ def test_a_long_audit_log_fits() -> None:
         )
         for i in range(200)
     ]
-    assert_fits(approvals.audit_blocks("uc", entries, "r"))
+    assert_fits(audit.audit_blocks("uc", entries, "r"))
 
 
 def test_the_home_tab_fits_with_many_pending_requests() -> None:

@@ -24,7 +24,7 @@ from bot.blocks.common import (
 )
 from bot.deletions import RecordOutcome
 from bot.models import Binding, Relation
-from bot.store import ApprovalRequest, ApprovalStatus, AuditEntry
+from bot.store import ApprovalRequest, ApprovalStatus
 
 APPROVE_ACTION = "approval_approve"
 REJECT_ACTION = "approval_reject"
@@ -182,21 +182,3 @@ def reject_modal(request_id: int) -> View:
             text_input("reason", "Reason (the requester sees it)", multiline=True, max_length=500),
         ],
     )
-
-
-def audit_blocks(feature: str, entries: list[AuditEntry], correlation_id: str) -> list[Block]:
-    if not entries:
-        return [section(f"No audit entries for `/{feature}` yet."), footer(correlation_id)]
-    lines = [
-        f"{entry.at:%Y-%m-%d %H:%M} UTC · <@{escape(entry.actor)}> · *{escape(entry.action)}* "
-        f"{code(entry.target)} → {escape(entry.outcome)}"
-        + (f" · {quoted(entry.detail, 200)}" if entry.detail else "")
-        for entry in entries
-    ]
-    blocks: list[Block] = [section(f"*Audit log of `/{feature}`*, newest first")]
-    # Several entries per section keep a long log within the message's block budget.
-    per_block = max(5, -(-len(lines) // (MAX_MESSAGE_BLOCKS - 3)))
-    for start in range(0, len(lines), per_block):
-        blocks.append(section("\n".join(lines[start : start + per_block])))
-    blocks.append(footer(correlation_id, f"{len(entries)} entries"))
-    return blocks

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict
 from slack_sdk.models.blocks import (
     Block,
     InputBlock,
@@ -14,16 +17,24 @@ from slack_sdk.models.views import View
 
 from bot.blocks.common import (
     MAX_MESSAGE_BLOCKS,
+    ModalOutcome,
+    Shown,
     actions,
     button,
     card,
+    changed_fields,
     code,
     confirm_dialog,
     context,
     escape,
+    escape_entities,
     field,
     footer,
+    message_modal,
+    on_field,
     overflow,
+    plain,
+    problem_banner,
     quoted,
     section,
     share_button,
@@ -36,7 +47,15 @@ from bot.clients.errors import (
     ContactNotFound,
     WriteOutcomeUnknown,
 )
-from bot.models import AccountSource, Binding, BindingKey, BindingQuery
+from bot.models import (
+    AccountSource,
+    Binding,
+    BindingChange,
+    BindingKey,
+    BindingQuery,
+    NewBinding,
+    fingerprint,
+)
 
 MENU_ACTION = "binding_menu"
 LOOKUP_ACTION = "binding_lookup"
@@ -51,7 +70,7 @@ _RESERVED_BLOCKS = 8
 
 
 def source_name(source: AccountSource) -> str:
-    return f"{source.label} ({code(source.value)})"
+    return f"{source.label} ({code(source.word)})"
 
 
 def binding_fields(binding: Binding) -> list[MarkdownTextObject]:
@@ -150,10 +169,9 @@ def lookup_summary(query: BindingQuery, results: BindingsBySource) -> str:
 def _nothing_found(query: BindingQuery) -> str:
     where = "any source" if len(query.sources) > 1 else query.sources[0].label
     if query.cid is not None:
-        return (
-            f"Contact {code(query.cid)} has no binding in {escape(where)}. "
-            f"Add one with `/binding add {query.cid} <source> <openId>`."
-        )
+        source = query.sources[0].word if len(query.sources) == 1 else "<source>"
+        add = escape_entities(f"/binding add {query.cid} {source} <openId>")
+        return f"Contact {code(query.cid)} has no binding in {escape(where)}. Add one with `{add}`."
     return (
         f"No contact is bound to openId {code(query.open_id or '')} in {escape(where)}. "
         "Check the id, or look a contact up with `/binding <cId>`."
@@ -256,7 +274,46 @@ def _source_select(initial: AccountSource | None) -> InputBlock:
     )
 
 
-def add_modal() -> View:
+FormValues = dict[str, str | None]
+
+
+def _digest(text: str) -> str:
+    # What a text input shows (cut to what it holds), as its value comes back (stripped).
+    return fingerprint([{"text": plain(text, 3000).strip()}])
+
+
+class EditForm(BaseModel):
+    """What the edit form showed, in its private_metadata: the key, and digests of the values
+    (a long openId would not fit Slack's 3000 characters; only whether it changed matters)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cid: int
+    source: AccountSource
+    open_id: str
+    app_id: str
+
+    @classmethod
+    def of(cls, binding: Binding) -> EditForm:
+        return cls(
+            cid=binding.cid,
+            source=binding.source,
+            open_id=_digest(binding.open_id),
+            app_id=_digest(binding.app_id or ""),
+        )
+
+    @property
+    def key(self) -> BindingKey:
+        return BindingKey(cid=self.cid, source=self.source)
+
+    def changed(self, name: str, typed: str) -> bool:
+        shown: str = getattr(self, name)
+        return _digest(typed) != shown
+
+
+def add_modal(values: FormValues | None = None, problem: str = "") -> View:
+    """The add form; after a refusal it comes back with what was typed and why it failed."""
+    typed = values or {}
     return View(
         type="modal",
         callback_id=ADD_CALLBACK,
@@ -264,26 +321,96 @@ def add_modal() -> View:
         submit=PlainTextObject(text="Add"),
         close=PlainTextObject(text="Cancel"),
         blocks=[
-            text_input("cid", "Contact id (cId)", placeholder="30851821"),
-            _source_select(None),
-            text_input("open_id", "openId", placeholder="the third-party user id"),
-            text_input("app_id", "appId", optional=True, hint="WeChat official account id, if any"),
+            *problem_banner(problem),
+            text_input("cid", "Contact id (cId)", initial=typed.get("cid"), placeholder="30851821"),
+            _source_select(AccountSource.parse(typed.get("source") or "")),
+            text_input(
+                "open_id",
+                "openId",
+                initial=typed.get("open_id"),
+                placeholder="the third-party user id",
+            ),
+            text_input(
+                "app_id",
+                "appId",
+                initial=typed.get("app_id"),
+                optional=True,
+                hint="WeChat official account id, if any",
+            ),
         ],
     )
 
 
-def edit_modal(binding: Binding, *, private_metadata: str) -> View:
+def edit_modal(
+    form: EditForm,
+    *,
+    binding: Binding | None = None,
+    values: FormValues | None = None,
+    problem: str = "",
+) -> View:
+    """The edit form: prefilled from `binding`, or (after a refusal) as typed, saying why."""
+    typed = values if values is not None else {}
+    if binding is not None:
+        typed = {"open_id": binding.open_id, "app_id": binding.app_id}
+    blocks: list[Block] = [
+        *problem_banner(problem),
+        section(f"{source_name(form.source)} binding of contact {code(form.cid)}"),
+        text_input("open_id", "openId", initial=typed.get("open_id")),
+        text_input("app_id", "appId", initial=typed.get("app_id"), optional=True),
+    ]
+    if binding is not None:
+        blocks.append(context(f"Remark: {quoted(binding.remark)}"))
     return View(
         type="modal",
         callback_id=EDIT_CALLBACK,
         title=PlainTextObject(text="Edit binding"),
         submit=PlainTextObject(text="Save"),
         close=PlainTextObject(text="Cancel"),
-        private_metadata=private_metadata,
-        blocks=[
-            section(f"{source_name(binding.source)} binding of contact {code(binding.cid)}"),
-            text_input("open_id", "openId", initial=binding.open_id),
-            text_input("app_id", "appId", initial=binding.app_id, optional=True),
-            context(f"Remark: {quoted(binding.remark)}"),
-        ],
+        private_metadata=form.model_dump_json(),
+        blocks=blocks,
     )
+
+
+def add_refused(
+    error: BackendError, key: BindingKey, values: FormValues, correlation_id: str
+) -> ModalOutcome:
+    """A refused add: on the field it concerns, the rest of the form as typed."""
+    if isinstance(error, WriteOutcomeUnknown):
+        blocks = write_failed(error, key, correlation_id, interactive=False)
+        return Shown(message_modal("Add binding", blocks))
+    if isinstance(error, ContactNotFound):
+        return on_field(
+            "cid",
+            f"Contact {key.cid} does not exist in bangwo8. Check the contact id.",
+            lambda problem: add_modal(values, problem),
+        )
+    if isinstance(error, AlreadyBound):
+        return on_field(
+            "source",
+            f"Contact {key.cid} is already bound for {key.source.label}: "
+            f"change it with /binding edit {key.args}.",
+            lambda problem: add_modal(values, problem),
+        )
+    return Shown(add_modal(values, error.sentence))
+
+
+def edit_refused(
+    error: BackendError, form: EditForm, values: FormValues, correlation_id: str
+) -> ModalOutcome:
+    if isinstance(error, WriteOutcomeUnknown):
+        blocks = write_failed(error, form.key, correlation_id, interactive=False)
+        return Shown(message_modal("Edit binding", blocks))
+    return Shown(edit_modal(form, values=values, problem=error.sentence))
+
+
+_CHANGE_LABELS = {"open_id": "openId", "app_id": "appId"}
+
+
+def changes(change: BindingChange, show: Callable[[str], str] = code) -> str:
+    """Each field an edit sent, as said to the person and in the audit log."""
+    return changed_fields(change.model_dump(include=set(_CHANGE_LABELS)), _CHANGE_LABELS, show)
+
+
+def added_detail(binding: NewBinding) -> str:
+    app = f" and appId {binding.app_id}" if binding.app_id else ""
+    return f"bound to openId {binding.open_id}{app}"

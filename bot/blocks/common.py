@@ -5,7 +5,8 @@ Everything here is pure: models and strings in, slack_sdk Block Kit objects out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -39,9 +40,22 @@ FALLBACK_TEXT_LIMIT = 3000
 ELLIPSIS = "…"
 
 
-def escape(text: str) -> str:
-    """Neutralise mrkdwn control characters, so `<!channel>` is shown, never sent as a ping."""
+# Slack styles `*bold*`, `_italic_`, `~strike~` and `` `code` `` only where the marker stands at
+# a word's edge (after a space or punctuation, before a word). mrkdwn has no backslash escape;
+# a WORD JOINER (U+2060) on each side of a marker takes it off the edge without changing what
+# is seen: it is invisible, has no width, and (unlike a zero-width space) never breaks a line.
+WORD_JOINER = "\u2060"
+_MARKERS = str.maketrans({c: f"{WORD_JOINER}{c}{WORD_JOINER}" for c in "*_~`"})
+
+
+def escape_entities(text: str) -> str:
+    """Only `&`, `<`, `>`: for our own mrkdwn (help's code spans), never for outside text."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape(text: str) -> str:
+    """Text shown exactly as written: no mention, link or styling; `<!channel>` pings nobody."""
+    return escape_entities(text).translate(_MARKERS)
 
 
 def cut(text: str, limit: int) -> str:
@@ -61,11 +75,12 @@ def plain(text: str, limit: int) -> str:
 
 
 def code(value: object) -> str:
-    """An id in code style; backticks inside would end the span, so they are swapped out."""
+    """A value in code style, as written. Slack styles nothing inside a code span, so only a
+    backtick (which would end it) is taken off the edge; ids stay clean to copy."""
     text = str(value)
     if not text:
         return "_empty_"
-    return f"`{escape(text).replace('`', 'ˋ')}`"
+    return f"`{escape_entities(text).replace('`', f'{WORD_JOINER}`{WORD_JOINER}')}`"
 
 
 def quoted(value: str | None, limit: int = 200) -> str:
@@ -215,3 +230,48 @@ def message_modal(title: str, blocks: list[Block]) -> View:
 
 def loading_modal(title: str, what: str) -> View:
     return message_modal(title, [section(f":hourglass_flowing_sand: {what}"), DividerBlock()])
+
+
+def problem_banner(problem: str) -> list[Block]:
+    """Why a form came back, at its top; plain_text, so a backend's words show as written."""
+    if not problem:
+        return []
+    return [SectionBlock(text=PlainTextObject(text=plain(f"❌ {problem}", SECTION_TEXT_LIMIT)))]
+
+
+def changed_fields(
+    sent: Mapping[str, str | None], labels: Mapping[str, str], show: Callable[[str], str] = code
+) -> str:
+    """Each field a request sent, from the request itself: `appId is now `x``, `script cleared`."""
+    parts = [
+        f"{labels[name]} cleared" if value == "" else f"{labels[name]} is now {show(value)}"
+        for name, value in sent.items()
+        if value is not None
+    ]
+    return ", ".join(parts)
+
+
+# ---- what a modal submit comes to ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldErrors:
+    """A refusal about fields: shown on them; `form` is the same form, as typed, saying why."""
+
+    errors: dict[str, str]
+    form: View
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A view to show in place of the form: the result, or the form again with a problem."""
+
+    view: View
+
+
+ModalOutcome = FieldErrors | Shown
+
+
+def on_field(block_id: str, sentence: str, form: Callable[[str], View]) -> ModalOutcome:
+    """A refusal about one field: its error, and the form as typed saying the same."""
+    return FieldErrors({block_id: sentence}, form(sentence))

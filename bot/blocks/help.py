@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block
 
-from bot.blocks.common import context, escape, footer, section
+from bot.blocks.common import context, escape, escape_entities, footer, section
 from bot.models import SOURCE_ALIASES_HELP
 
 # Escaped once here: `<cId>` would otherwise read as a link to Slack.
-BINDING_GRAMMAR = escape(
+BINDING_GRAMMAR = escape_entities(
     "\n".join(
         [
             "`/binding <cId>`: every binding of a contact, all four sources at once",
@@ -24,12 +24,13 @@ BINDING_GRAMMAR = escape(
 )
 BINDING_EXAMPLES = "`/binding 30851821` · `/binding 30851821 wx` · `/binding openid 10014850 dd` · `/binding add 6862715 wechat 564354327 789`"
 
-UC_GRAMMAR = escape(
+UC_GRAMMAR = escape_entities(
     "\n".join(
         [
             "`/uc list [<filter>...] [from=YYYY-MM-DD] [to=YYYY-MM-DD] [page=n] [size=n]`: relations, filtered",
             "   filter: `<field><op><value>`, fields `user` `customer` `ref` `template` `script` `is_available` `boss_sync`,"
-            " ops `=` `!=` `>` `<` `>=` `<=` `~` (contains)",
+            " ops `=` `!=` `>` `<` `>=` `<=` `~` (contains);"
+            ' a value with spaces or quotes goes in double quotes: `ref="VIP gold"`, `ref~"say \\"hi\\""`',
             "`/uc get <user_id> <customer_id>`: one relation",
             "`/uc follows <user_id> [page=n] [size=n]`: the customers a user follows",
             "`/uc add`: open the add form",

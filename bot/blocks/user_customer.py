@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from slack_sdk.models.blocks import (
@@ -20,9 +20,12 @@ from slack_sdk.models.views import View
 from bot.blocks.common import (
     MAX_MESSAGE_BLOCKS,
     OPTION_TEXT_LIMIT,
+    ModalOutcome,
+    Shown,
     actions,
     button,
     card,
+    changed_fields,
     code,
     confirm_dialog,
     context,
@@ -30,15 +33,18 @@ from bot.blocks.common import (
     field,
     footer,
     loading_modal,
+    message_modal,
+    on_field,
     overflow,
     plain,
+    problem_banner,
     quoted,
     section,
     share_button,
     text_input,
 )
-from bot.clients.errors import BackendError, WriteOutcomeUnknown
-from bot.models import Relation, RelationKey, RelationPage, RelationSelection
+from bot.clients.errors import BackendError, BackendRejected, WriteOutcomeUnknown
+from bot.models import Relation, RelationChange, RelationKey, RelationPage, RelationSelection
 
 MENU_ACTION = "uc_menu"
 # Each row's tick box is its own element (Slack sends one event per change); the action id
@@ -181,6 +187,7 @@ class Listing:
     previous: str | None
     next: str | None
     empty: str
+    past_the_end: bool = False
     notes: tuple[str, ...] = ()
 
 
@@ -201,11 +208,14 @@ def list_message(
     interactive = shared_by is None
     editable = editable and interactive
     rows = page.data[:MAX_PAGE_SIZE]
-    ticked = frozenset(row.key for row in rows if row.key in ticked)
+    here = {row.key for row in rows}
+    elsewhere = sorted(ticked - here, key=lambda k: (k.user_id, k.customer_id))
     blocks: list[Block] = [section(f"*{listing.title}*")]
     summary = [
         _count(page.total_records),
-        f"page {page.page_index} of {max(page.total_pages, 1)}",
+        "past the last page"
+        if listing.past_the_end
+        else f"page {page.page_index} of {max(page.total_pages, 1)}",
         *listing.notes,
     ]
     blocks.append(context(" · ".join(summary)))
@@ -217,11 +227,39 @@ def list_message(
         blocks += [section(relation_line(row)) for row in rows]
     else:
         blocks.append(section(listing.empty))
+    if elsewhere and editable:
+        blocks += _ticked_elsewhere(elsewhere, listing.command)
     if interactive:
         blocks.append(_list_actions(listing, ticked, editable))
     notes = [f"shared by <@{escape(shared_by)}>"] if shared_by else []
     blocks.append(footer(correlation_id, *notes))
     return blocks
+
+
+_CHECKBOX_OPTIONS = 10
+
+
+def _ticked_elsewhere(keys: list[RelationKey], command: str) -> list[Block]:
+    """Ticks on other pages of this list travel in the message itself, as ticked boxes."""
+    options = [
+        Option(
+            value=key_value(key),
+            text=PlainTextObject(text=f"user {key.user_id} → customer {key.customer_id}"),
+        )
+        for key in keys[:MAX_DELETE]
+    ]
+    boxes = [
+        CheckboxesElement(
+            action_id=f"{TICK_ACTION}:elsewhere:{start}",
+            options=options[start : start + _CHECKBOX_OPTIONS],
+            initial_options=options[start : start + _CHECKBOX_OPTIONS],
+        )
+        for start in range(0, len(options), _CHECKBOX_OPTIONS)
+    ]
+    return [
+        context("Also ticked, on other pages of this list (untick to leave out):"),
+        ActionsBlock(block_id=f"{_ROW_PREFIX}|elsewhere|{command}", elements=boxes),
+    ]
 
 
 def _list_actions(listing: Listing, ticked: frozenset[RelationKey], editable: bool) -> Block:
@@ -237,20 +275,13 @@ def _list_actions(listing: Listing, ticked: frozenset[RelationKey], editable: bo
 
 
 def _delete_selected(ticked: frozenset[RelationKey]) -> ButtonElement:
+    """No dialog here: the preview it opens has the one confirm, on its Delete button."""
     selection = RelationSelection.of(sorted(ticked, key=lambda k: (k.user_id, k.customer_id)))
-    count = _count(len(ticked))
-    dialog = confirm_dialog(
-        f"Delete {count}?",
-        f"The {count} you ticked will go. First you see them as they are now and request "
-        "the delete; a second person approves it.",
-        confirm="Show them",
-    )
     return button(
         f"Delete selected ({len(ticked)})",
         DELETE_SELECTED_ACTION,
         selection.to_text(),
         style="danger",
-        confirm=dialog,
     )
 
 
@@ -386,7 +417,7 @@ FormValues = dict[str, str | None]
 def add_modal(*, secret: str | None, values: FormValues | None = None, problem: str = "") -> View:
     """The add form; after a refusal it comes back with what was typed and why it failed."""
     typed = values or {}
-    blocks: list[Block] = [section(f":x: {problem}")] if problem else []
+    blocks: list[Block] = problem_banner(problem)
     blocks += [
         text_input("user_id", "User id", initial=typed.get("user_id"), placeholder="998"),
         text_input(
@@ -427,8 +458,32 @@ def edit_form_values(relation: Relation) -> dict[str, str]:
     return {name: plain(text or "", _TEXT_LIMIT) for name, text in texts.items()}
 
 
-def edit_modal(relation: Relation, *, private_metadata: str) -> View:
-    shown = edit_form_values(relation)
+def edit_modal(
+    key: RelationKey,
+    relation: Relation | None,
+    *,
+    private_metadata: str,
+    values: FormValues | None = None,
+    problem: str = "",
+) -> View:
+    """The edit form: prefilled from `relation`, or (after a refusal) as typed, saying why."""
+    shown = edit_form_values(relation) if relation else {}
+    typed = {name: (values or {}).get(name, shown.get(name)) for name in _EDITABLE}
+    blocks: list[Block] = [
+        *problem_banner(problem),
+        section(f"User {code(key.user_id)} follows customer {code(key.customer_id)}"),
+        text_input(
+            "template", "Template", initial=typed["template"], optional=True, multiline=True
+        ),
+        text_input("script", "Script", initial=typed["script"], optional=True, multiline=True),
+        text_input("reference", "Reference", initial=typed["reference"], optional=True),
+    ]
+    if relation:
+        blocks.append(
+            context(
+                f"Created {escape(relation.created) or '?'} · available: {_available(relation)}"
+            )
+        )
     return View(
         type="modal",
         callback_id=EDIT_CALLBACK,
@@ -436,17 +491,55 @@ def edit_modal(relation: Relation, *, private_metadata: str) -> View:
         submit=PlainTextObject(text="Save"),
         close=PlainTextObject(text="Cancel"),
         private_metadata=private_metadata,
-        blocks=[
-            section(f"User {code(relation.user_id)} follows customer {code(relation.customer_id)}"),
-            text_input(
-                "template", "Template", initial=shown["template"], optional=True, multiline=True
-            ),
-            text_input("script", "Script", initial=shown["script"], optional=True, multiline=True),
-            text_input("reference", "Reference", initial=shown["reference"], optional=True),
-            context(
-                f"Created {escape(relation.created) or '?'} · available: {_available(relation)}"
-            ),
-        ],
+        blocks=blocks,
+    )
+
+
+_EDITABLE = ("template", "script", "reference")
+_LABELS = {name: name for name in _EDITABLE}
+
+
+def changes(change: RelationChange, show: Callable[[str], str] = code) -> str:
+    """Each field an edit sent, as said to the person and in the audit log."""
+    return changed_fields(change.model_dump(include=set(_EDITABLE)), _LABELS, show)
+
+
+def add_refused(
+    error: BackendError, key: RelationKey, values: FormValues, correlation_id: str
+) -> ModalOutcome:
+    """A refused add: on the field it concerns, the rest of the form as typed."""
+    if isinstance(error, WriteOutcomeUnknown):
+        return Shown(message_modal("Add relation", write_failed(error, key, correlation_id)))
+    reason = error.reason if isinstance(error, BackendRejected) else ""
+    if "授权码" in reason:
+        return on_field(
+            "secret",
+            f"UserCustomer refused this authorization code: {reason}",
+            lambda problem: add_modal(secret=None, values=values, problem=problem),
+        )
+    if reason == "已存在":
+        return on_field(
+            "customer_id",
+            f"User {key.user_id} already follows customer {key.customer_id} "
+            f"(UserCustomer: {reason}).",
+            lambda problem: add_modal(secret=None, values=values, problem=problem),
+        )
+    return Shown(add_modal(secret=None, values=values, problem=error.sentence))
+
+
+def edit_refused(
+    error: BackendError,
+    key: RelationKey,
+    values: FormValues,
+    private_metadata: str,
+    correlation_id: str,
+) -> ModalOutcome:
+    if isinstance(error, WriteOutcomeUnknown):
+        return Shown(message_modal("Edit relation", write_failed(error, key, correlation_id)))
+    return Shown(
+        edit_modal(
+            key, None, private_metadata=private_metadata, values=values, problem=error.sentence
+        )
     )
 
 

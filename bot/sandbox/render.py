@@ -35,11 +35,17 @@ FIELD_WIDTH: Final = 38
 
 _LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 _EMOJI_CODE = re.compile(r":([a-z0-9_+-]+):")
-# Markers only count at word edges, so ids like u2_601993_15cd keep their underscores.
+# Markers only count at word edges, so ids like u2_601993_15cd keep their underscores; an
+# invisible WORD JOINER (U+2060) beside a marker is no edge, as for Slack it is no space.
+_WJ = "\u2060"
 _STYLES = [
-    re.compile(rf"(?<![\w{m}]){m}(?=\S)([^{m}\n]+?)(?<=\S){m}(?![\w{m}])")
+    re.compile(rf"(?<![\w{m}{_WJ}]){m}(?=[^\s{_WJ}])([^{m}\n]+?)(?<=[^\s{_WJ}]){m}(?![\w{m}{_WJ}])")
     for m in (r"\*", "_", "~")
 ]
+# Nothing is styled inside a code span (shown with its backticks, as in the transcript).
+_CODE_SPAN = re.compile(rf"(?<!{_WJ})`(?:{_WJ}`{_WJ}|[^`\n])+?(?<!{_WJ})`(?!{_WJ})")
+# A code span is held out of styling as a private-use placeholder, then put back.
+_HELD = re.compile("\ue000([0-9]+)\ue001")
 _MENU_TYPES: Final = frozenset({"overflow", "static_select", "radio_buttons"})
 
 
@@ -59,9 +65,21 @@ def readable(mrkdwn: str, names: Mapping[str, str]) -> str:
     """mrkdwn as a person reads it: mentions named, dates shown, styling and escapes gone."""
     text = _LINK.sub(lambda match: _link(match[1], match[2], names), mrkdwn)
     text = _EMOJI_CODE.sub(lambda match: EMOJI.get(match[1], match[0]), text)
+    spans: list[str] = []
+
+    def hold(span: re.Match[str]) -> str:
+        spans.append(span[0])
+        return f"\ue000{len(spans) - 1}\ue001"
+
+    text = _unstyled(_CODE_SPAN.sub(hold, text))
+    text = _HELD.sub(lambda held: spans[int(held[1])], text).replace(_WJ, "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _unstyled(text: str) -> str:
     for style in _STYLES:
         text = style.sub(r"\1", text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return text
 
 
 def _link(target: str, label: str | None, names: Mapping[str, str]) -> str:

@@ -36,6 +36,10 @@ T = TypeVar("T")
 
 TRIGGER_TTL: Final = 3.0
 ACK_DEADLINE: Final = 3.0
+# How long an ack's HTTP response takes to reach Slack after the app sent it. Slack applies
+# an ack's effects when it arrives and the app's Web API calls as they arrive: nothing orders
+# the two. The sandbox takes the reading that fails an app which calls right after acking.
+ACK_TRANSIT: Final = 0.1
 ACK_GRACE: Final = 0.1
 RESPONSE_URL_USES: Final = 5
 RESPONSE_URL_TTL: Final = 30 * 60.0
@@ -47,8 +51,6 @@ APP_ID: Final = "A0SANDBOX"
 VERIFICATION_TOKEN: Final = "sandbox-verification-token"
 FORM: Final = "application/x-www-form-urlencoded"
 
-# Methods that change what a person sees, so must come after the ack that preceded them.
-_SHOWN: Final = ("chat.", "views.")
 # Methods Slack accepts only with the app-level token (xapp-), not the bot token.
 _APP_LEVEL: Final = frozenset({"apps.connections.open"})
 _JSON_ARGS: Final = ("blocks", "view", "attachments", "metadata")
@@ -314,6 +316,7 @@ class SlackEmulator:
         app_token: str = "xapp-sandbox",
         team_id: str = "T0SANDBOX",
         clock: Callable[[], float] = time.time,
+        ack_transit: float = ACK_TRANSIT,
     ) -> None:
         self.signing_secret = signing_secret
         self.bot_token = bot_token
@@ -323,6 +326,7 @@ class SlackEmulator:
         self.team_id = team_id
         self.team_domain = "sandbox"
         self.clock = clock
+        self.ack_transit = ack_transit
         self.base_url = ""
         self.app_url = ""
         self.calls: list[ApiCall] = []
@@ -539,7 +543,8 @@ class SlackEmulator:
             "user_id": user_id,
             "user_name": user_name or self._user_name(user_id),
             "command": command,
-            "text": text,
+            # Slack sends what was typed with `&`, `<` and `>` as HTML entities.
+            "text": text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
             "response_url": self._response_url(url_id),
@@ -638,10 +643,11 @@ class SlackEmulator:
             "is_enterprise_install": False,
             "enterprise": None,
         }
-        async with self._ack_in_flight():
-            ack = await self._send_payload(f"view_submission {view.callback_id}", payload)
-            if ack.status == 200:
-                self._apply_submission_ack(view, ack.body)
+        ack = await self._send_payload(f"view_submission {view.callback_id}", payload)
+        if ack.status == 200:
+            # Applied on arrival: the app's calls made meanwhile have been applied already.
+            await asyncio.sleep(self.ack_transit)
+            self._apply_submission_ack(view, ack.body)
         ack.trigger_id = trigger_id
         return ack
 
@@ -705,7 +711,7 @@ class SlackEmulator:
 
     @asynccontextmanager
     async def _ack_in_flight(self) -> AsyncIterator[None]:
-        """Until the ack's effects are applied, the app's next calls wait (see _let_acks_land)."""
+        """Until a slash command's ack is shown, response_url posts wait (_let_acks_land)."""
         applied = asyncio.Event()
         self._acks_in_flight.append(applied)
         try:
@@ -715,9 +721,9 @@ class SlackEmulator:
             self._acks_in_flight.remove(applied)
 
     async def _let_acks_land(self) -> None:
-        # An app acks, then calls the API, and Slack sees the ack first. Here the call can
-        # overtake it: bolt sends the ack up to 10 ms after ack(), and the driver reads it
-        # later still. Bounded, as an app may also call before it acks.
+        # A slash command's ack body is its first response; a response_url post that follows
+        # the ack is shown after it. Bounded, as an app may also post before it acks. (Web API
+        # calls are not held: Slack does not order them with acks; see ACK_TRANSIT.)
         waiting = [e.wait() for e in self._acks_in_flight]
         if waiting:
             with suppress(TimeoutError):
@@ -892,8 +898,6 @@ class SlackEmulator:
 
     async def _api(self, request: Request) -> Response:
         method = request.path_params["method"]
-        if method.startswith(_SHOWN):
-            await self._let_acks_land()
         args: Json = {}
         # Recorded after handling, so a test that sees the call also sees its effects.
         try:
@@ -1075,7 +1079,10 @@ class SlackEmulator:
             if view_id in (None, v.id) and external_id in (None, v.view.get("external_id"))
         ]
         if not matching:
-            raise _SlackError("not_found", f"no view {view_id or external_id!r}")
+            # By external_id a correct app may ask before Slack has applied the ack that set it.
+            raise _SlackError(
+                "not_found", f"no view {view_id or external_id!r}", violation=not external_id
+            )
         # A closed view's external_id may be reused; the open one is meant.
         still_open = [v for v in matching if not v.closed]
         if not still_open:
