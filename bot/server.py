@@ -6,8 +6,8 @@ import asyncio
 import gc
 import logging
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from types import FrameType
 from typing import Any
 
@@ -23,6 +23,7 @@ from starlette.routing import Route
 from bot.app import build_app
 from bot.deps import Deps, open_deps
 from bot.settings import Settings
+from handlers.sweeper import Sweeper
 
 log = logging.getLogger("bot.server")
 
@@ -79,9 +80,10 @@ async def serve_http(settings: Settings, *, host: str, port: int) -> None:
             timeout_graceful_shutdown=30,
         )
         log.info("serving over HTTP", extra={"port": port})
-        with _survive_reraised_signals():
-            await uvicorn.Server(config).serve()
-        await drain_listeners()
+        async with sweeping(deps, bolt_app):
+            with _survive_reraised_signals():
+                await uvicorn.Server(config).serve()
+            await drain_listeners()
     finally:
         await deps.aclose()
 
@@ -113,13 +115,29 @@ async def serve_socket_mode(settings: Settings, stop: asyncio.Event | None = Non
     bolt_app = build_app(settings, deps)
     handler = AsyncSocketModeHandler(bolt_app, settings.slack_app_token.get_secret_value())
     try:
-        await handler.connect_async()  # type: ignore[no-untyped-call]
-        log.info("connected in Socket Mode")
-        await stop.wait()
+        async with sweeping(deps, bolt_app):
+            try:
+                await handler.connect_async()  # type: ignore[no-untyped-call]
+                log.info("connected in Socket Mode")
+                await stop.wait()
+            finally:
+                await handler.close_async()  # type: ignore[no-untyped-call]
+                await drain_listeners()
     finally:
-        await handler.close_async()  # type: ignore[no-untyped-call]
-        await drain_listeners()
         await deps.aclose()
+
+
+@asynccontextmanager
+async def sweeping(deps: Deps, bolt_app: AsyncApp) -> AsyncIterator[Sweeper]:
+    """The sweeper's loop, for as long as the app serves (both modes, every replica)."""
+    sweeper = Sweeper(deps, bolt_app.client)
+    stop = asyncio.Event()
+    task = asyncio.create_task(sweeper.run(stop))
+    try:
+        yield sweeper
+    finally:
+        stop.set()
+        await task
 
 
 def _stop_on_signals() -> asyncio.Event:

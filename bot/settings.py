@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     allow_self_approval: bool = False
     approval_ttl: timedelta = timedelta(hours=24)
     http_timeout: float = Field(default=10.0, gt=0, le=120)
+    # How long an approved delete may run before a sweeper presumes its replica dead and
+    # settles it (never by sending it again); and how often every replica sweeps.
+    approval_lease: timedelta = timedelta(minutes=2)
+    sweep_interval: timedelta = timedelta(seconds=30)
 
     @field_validator("viewers", "editors", "approvers", mode="before")
     @classmethod
@@ -64,7 +68,7 @@ class Settings(BaseSettings):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("approval_ttl", mode="before")
+    @field_validator("approval_ttl", "approval_lease", "sweep_interval", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         ttl = parse_duration(value)
@@ -83,6 +87,13 @@ class Settings(BaseSettings):
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_delete(self) -> Settings:
+        # A delete is a re-check and a write, each up to HTTP_TIMEOUT.
+        if self.approval_lease.total_seconds() <= 2 * self.http_timeout:
+            raise ValueError("APPROVAL_LEASE must be longer than twice HTTP_TIMEOUT")
+        return self
 
     @model_validator(mode="after")
     def _signing_secret_for_http(self) -> Settings:
