@@ -503,7 +503,6 @@ async def test_survives_dropped_server_connections(database_url: str) -> None:
         await store.close()
 
 
-@pytest.mark.parametrize("database_url", [_POSTGRES], indirect=True)
 async def test_replicas_starting_together_create_the_tables_once(database_url: str) -> None:
     stores = await asyncio.gather(*(ApprovalStore.open(database_url) for _ in range(10)))
     try:
