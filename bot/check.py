@@ -24,6 +24,8 @@ Probe = Callable[[], Awaitable[str]]
 async def run_check(settings: Settings, out: TextIO = sys.stdout) -> int:
     """Print one line per dependency, `ok` or the exact problem; exit 1 if any failed."""
     probes: list[tuple[str, Probe]] = [
+        # Before "store", whose open applies the migrations.
+        ("schema", lambda: _schema(settings)),
         ("store", lambda: _store(settings)),
         ("bangwo8", lambda: _bangwo8(settings)),
         ("UserCustomer", lambda: _user_customer(settings)),
@@ -55,6 +57,21 @@ async def _store(settings: Settings) -> str:
         return f"{len(await store.pending())} pending approval requests"
     finally:
         await store.close()
+
+
+async def _schema(settings: Settings) -> str:
+    """Whether the store's schema is the one this version migrates to (serve applies it)."""
+    store = await ApprovalStore.open(settings.database_url, migrate=False)
+    try:
+        current, newest = await store.schema_revision()
+    finally:
+        await store.close()
+    if current != newest:
+        raise CheckFailed(
+            f"the database's schema is at revision {current or 'none'}, this version needs"
+            f" {newest}; `support-bot serve` migrates it at start"
+        )
+    return f"current, revision {current}"
 
 
 async def _bangwo8(settings: Settings) -> str:

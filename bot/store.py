@@ -305,13 +305,16 @@ class ApprovalStore:
         self._engine = engine
 
     @classmethod
-    async def open(cls, database_url: str) -> ApprovalStore:
+    async def open(cls, database_url: str, *, migrate: bool = True) -> ApprovalStore:
+        """Connect, and (unless `migrate` is False) bring the schema to the newest revision."""
         url = make_url(normalize_database_url(database_url))
         # A server-backed database can drop pooled connections (a restart, a failover, an
         # idle timeout); without a check on checkout the next request after that fails.
         engine = create_async_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite")
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        if not migrate:
+            return cls(engine)
         try:
             # Replicas starting together would race to create the same tables.
             async with migrations.schema_lock(url):

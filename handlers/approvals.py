@@ -142,7 +142,9 @@ class ApprovalHandlers:
                 ttl=self.deps.settings.approval_ttl,
             )
         except RecordsClaimed as claimed:
-            await _tell(respond, ui.already_requested(claimed.holders), ref, replace=True)
+            await _tell(
+                respond, ui.already_requested(claimed.holders, len(records)), ref, replace=True
+            )
             target = deletion.summary
             holders = ", ".join(sorted({f"#{r.id}" for r in claimed.holders.values()}))
             await audit(

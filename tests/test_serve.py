@@ -231,12 +231,25 @@ async def test_check_reports_every_dependency_ok(backends: Backends) -> None:
     lines = out.getvalue().splitlines()
     assert [line.split(":")[0] for line in lines] == [
         "configuration",
+        "schema",
         "store",
         "bangwo8",
         "UserCustomer",
         "Slack",
     ]
     assert all(": ok" in line for line in lines)
+
+
+async def test_check_says_whether_the_schema_is_current(backends: Backends) -> None:
+    out = StringIO()
+    assert await run_check(backends.settings(), out=out) == 1  # a new database: not yet
+    assert (
+        "schema: FAILED: the database's schema is at revision none, this version needs 0002;"
+        " `support-bot serve` migrates it at start" in out.getvalue()
+    )
+    out = StringIO()
+    assert await run_check(backends.settings(), out=out) == 0  # "store" opened it: migrated
+    assert "schema: ok (current, revision 0002)" in out.getvalue()
 
 
 async def test_check_names_refused_credentials(backends: Backends) -> None:

@@ -159,15 +159,18 @@ def _outcome_line(outcome: RecordOutcome) -> str:
     return f"{mark} {escape(outcome.record)}: {escape(outcome.sentence)}"
 
 
-def already_requested(holders: dict[str, ApprovalRequest]) -> str:
-    """Why nothing was filed: the records already in open requests, and those requests."""
+def already_requested(holders: dict[str, ApprovalRequest], asked: int) -> str:
+    """Why nothing was filed: the records already in open requests, and those requests.
+
+    `asked` is how many records the refused filing named.
+    """
     requests = {request.id: request for request in holders.values()}
     lines = [
         f"• {escape(record)}: request #{request.id} by <@{escape(request.requester)}>"
         f" ({request.status.value}, filed {when(request.created_at)})"
         for record, request in sorted(holders.items())
     ]
-    if len(requests) == 1 and len(holders) == 1:
+    if asked == 1 and len(holders) == 1:
         [request] = requests.values()
         return (
             f":information_source: Nothing new was filed: {escape(request.summary)} is already "
@@ -176,7 +179,8 @@ def already_requested(holders: dict[str, ApprovalRequest]) -> str:
             f"{when(request.expires_at)}). Its card is in the approval channel."
         )
     return (
-        ":information_source: Nothing was filed: these records are already in open requests.\n"
+        f":information_source: Nothing was filed: {len(holders)} of the {asked} records"
+        " are already in open requests.\n"
         + "\n".join(lines)
         + "\nFile the rest without them, or wait for those requests to close."
     )
