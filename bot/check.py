@@ -14,6 +14,7 @@ from bot.clients.bangwo8 import BindingsClient
 from bot.clients.errors import AuthenticationFailed, BackendError, ContactNotFound
 from bot.clients.user_customer import UserCustomerClient
 from bot.deps import bangwo8_auth, user_customer_client
+from bot.migrations import SchemaError, known
 from bot.models import AccountSource, RelationQuery
 from bot.settings import Settings
 from bot.store import ApprovalStore
@@ -49,7 +50,10 @@ class CheckFailed(Exception):
 
 
 async def _store(settings: Settings) -> str:
-    store = await ApprovalStore.open(settings.database_url)
+    try:
+        store = await ApprovalStore.open(settings.database_url)
+    except SchemaError as problem:
+        raise CheckFailed(str(problem)) from problem
     try:
         if not await store.ping():
             shown = make_url(settings.database_url).render_as_string(hide_password=True)
@@ -66,12 +70,16 @@ async def _schema(settings: Settings) -> str:
         current, newest = await store.schema_revision()
     finally:
         await store.close()
-    if current != newest:
-        raise CheckFailed(
-            f"the database's schema is at revision {current or 'none'}, this version needs"
-            f" {newest}; `support-bot serve` migrates it at start"
+    if current == newest:
+        return f"current, revision {current}"
+    if current is None or known(current):
+        return (
+            f"NOT current: at revision {current or 'none'}; serve migrates it to {newest} at start"
         )
-    return f"current, revision {current}"
+    raise CheckFailed(
+        f"the database is at revision {current}, which this version does not know"
+        f" (it needs {newest}): it was migrated by a newer version of support-bot"
+    )
 
 
 async def _bangwo8(settings: Settings) -> str:

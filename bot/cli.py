@@ -46,14 +46,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(settings: Settings, *, host: str, port: int) -> int:
+    from bot.migrations import SchemaError
     from bot.server import serve_http, serve_socket_mode, tune_garbage_collector
 
     logs.configure()
     tune_garbage_collector()  # a process-wide policy: set by the process that serves
-    if settings.slack_app_token is not None:
-        asyncio.run(serve_socket_mode(settings))
-    else:
-        asyncio.run(serve_http(settings, host=host, port=port))
+    try:
+        if settings.slack_app_token is not None:
+            asyncio.run(serve_socket_mode(settings))
+        else:
+            asyncio.run(serve_http(settings, host=host, port=port))
+    except SchemaError as problem:
+        print(f"support-bot: {problem}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -19,6 +19,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import URL
 
@@ -36,8 +38,20 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
+class SchemaError(Exception):
+    """The database's schema cannot be brought to this version's; the message says why."""
+
+
 def head() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def known(revision: str) -> bool:
+    """Whether this code has the revision (a database migrated by a newer version has not)."""
+    try:
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+    except (CommandError, RevisionError):
+        return False
 
 
 def current(connection: Connection) -> str | None:
@@ -52,6 +66,12 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
     tables = set(inspect(connection).get_table_names())
     if "approval_requests" in tables and "alembic_version" not in tables:
         command.stamp(config, BASELINE)
+    found = current(connection)
+    if found is not None and not known(found):
+        raise SchemaError(
+            f"the database is at schema revision {found}, which this version does not know"
+            f" (it needs {head()}): it was migrated by a newer version of support-bot"
+        )
     command.upgrade(config, revision)
 
 
