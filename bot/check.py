@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -21,6 +22,7 @@ from bot.clients.bangwo8 import BindingsClient
 from bot.clients.errors import AuthenticationFailed, BackendError, ContactNotFound
 from bot.clients.user_customer import UserCustomerClient
 from bot.deps import bangwo8_auth, user_customer_client
+from bot.migrations import known
 from bot.models import AccountSource, RelationQuery
 from bot.settings import ConfigurationError, Settings, load_settings
 from bot.store import ApprovalStore
@@ -91,6 +93,7 @@ async def startup_findings(settings: Settings) -> list[Finding]:
 
 def _probes(settings: Settings) -> list[tuple[str, Probe]]:
     probes: list[tuple[str, Probe]] = [
+        ("schema", _schema),
         ("store", _store),
         ("bangwo8", _bangwo8),
         ("UserCustomer", _user_customer),
@@ -114,26 +117,55 @@ async def probe_all(settings: Settings, probes: list[tuple[str, Probe]]) -> list
 # ---- the store --------------------------------------------------------------------------
 
 
-async def _store(settings: Settings) -> str:
-    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+@asynccontextmanager
+async def _opened_store(settings: Settings) -> AsyncIterator[ApprovalStore]:
+    """The store as it is: a check changes nothing (`serve` is what applies migrations)."""
     try:
         async with asyncio.timeout(settings.http_timeout):
-            store = await ApprovalStore.open(settings.database_url)
+            store = await ApprovalStore.open(settings.database_url, migrate=False)
     except (SQLAlchemyError, OSError, TimeoutError) as error:
         raise CheckFailed(
-            f"cannot open DATABASE_URL ({shown}): {_reason(error)}. Check that the database"
-            " exists and is reachable, and the user and password in the URL"
+            f"cannot open DATABASE_URL ({_shown(settings)}): {_reason(error)}. Check that the"
+            " database exists and is reachable, and the user and password in the URL"
         ) from error
     try:
-        return "; ".join(await _store_facts(store, shown))
+        yield store
     finally:
         await store.close()
+
+
+def _shown(settings: Settings) -> str:
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+async def _store(settings: Settings) -> str:
+    async with _opened_store(settings) as store:
+        return "; ".join(await _store_facts(store, _shown(settings)))
+
+
+async def _schema(settings: Settings) -> str:
+    """Whether the store's schema is the one this version migrates to (serve applies it)."""
+    async with _opened_store(settings) as store:
+        current, newest = await store.schema_revision()
+    if current == newest:
+        return f"current, revision {current}"
+    if current is None or known(current):
+        return (
+            f"NOT current: at revision {current or 'none'}; serve migrates it to {newest} at start"
+        )
+    raise CheckFailed(
+        f"the database is at revision {current}, which this version does not know"
+        f" (it needs {newest}): it was migrated by a newer version of support-bot"
+    )
 
 
 async def _store_facts(store: ApprovalStore, shown: str) -> list[str]:
     """What `check` says about a store it could open; each further fact is one more item."""
     if not await store.ping():
         raise CheckFailed(f"cannot query DATABASE_URL ({shown})")
+    current, newest = await store.schema_revision()
+    if current != newest:
+        return ["reachable"]  # the "schema" line says what serve will do about it
     return [f"{len(await store.pending())} pending approval requests"]
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.clients.bangwo8 import BindingsClient
-from bot.clients.errors import BackendError
+from bot.clients.errors import BackendError, MalformedResponse, WriteOutcomeUnknown
 from bot.clients.user_customer import UserCustomerClient
 from bot.models import (
     AccountSource,
@@ -121,18 +121,34 @@ def describe_changes(before: list[Record], after: list[Record]) -> list[str]:
     return sorted(changes)
 
 
+def lookup_of(record: Record) -> str:
+    """The command that shows whether the record still exists."""
+    if "open_id" in record:
+        return f"/binding {record['cid']} {record['source']}"
+    return f"/uc get {record['user_id']} {record['customer_id']}"
+
+
 @dataclass(frozen=True)
 class RecordOutcome:
     record: str
     deleted: bool
     sentence: str
+    # Sent, but no verdict: `check` is the lookup that says whether it was deleted.
+    unknown: bool = False
+    check: str | None = None
+
+
+def unknown(label: str, sentence: str, check: str) -> RecordOutcome:
+    return RecordOutcome(label, False, sentence, unknown=True, check=check)
 
 
 async def execute(deletion: Deletion, backends: Backends) -> list[RecordOutcome]:
     """Run the deletion once; each record's outcome is reported, failures included."""
     if isinstance(deletion, BindingDeletion):
-        label = f"contact {deletion.key.cid} {deletion.key.source.word}"
-        return [await _attempt(label, backends.bindings.delete(deletion.key))]
+        key = deletion.key
+        label = f"contact {key.cid} {key.source.word}"
+        check = f"/binding {key.cid} {key.source.word}"
+        return [await _attempt(label, check, backends.bindings.delete(key))]
     groups = await asyncio.gather(
         *(
             _delete_relations(backends.relations, user, customers)
@@ -146,21 +162,43 @@ async def _delete_relations(
     client: UserCustomerClient, user_id: int, customers: tuple[int, ...]
 ) -> list[RecordOutcome]:
     labels = [f"customer {customer} of user {user_id}" for customer in customers]
+    checks = [f"/uc get {user_id} {customer}" for customer in customers]
     if len(customers) == 1:
         call = client.delete(RelationKey(user_id=user_id, customer_id=customers[0]))
     else:
         call = client.multi_delete(user_id, customers)
-    outcome = await _attempt(labels[0], call)
+    outcome = await _attempt(labels[0], checks[0], call)
     # multi_delete answers once for all of a user's customers.
-    return [RecordOutcome(label, outcome.deleted, outcome.sentence) for label in labels]
+    return [
+        RecordOutcome(label, outcome.deleted, outcome.sentence, outcome.unknown, check)
+        for label, check in zip(labels, checks, strict=True)
+    ]
 
 
-async def _attempt(label: str, call: Any) -> RecordOutcome:
+async def _attempt(label: str, check: str, call: Any) -> RecordOutcome:
     try:
         await call
+    except (WriteOutcomeUnknown, MalformedResponse) as error:
+        # No verdict we can read: it may have been applied.
+        return unknown(label, error.sentence, check)
     except BackendError as error:
         return RecordOutcome(label, False, error.sentence)
     return RecordOutcome(label, True, "deleted")
+
+
+def verified(snapshot: list[Record], current: list[Record]) -> list[RecordOutcome]:
+    """What a lookup after an interrupted delete shows: gone is deleted, present is unknown."""
+    present = {record_key(record) for record in current}
+    return [
+        unknown(
+            record_key(record),
+            "still there when checked after an interruption; a delete may still be applied",
+            lookup_of(record),
+        )
+        if record_key(record) in present
+        else RecordOutcome(record_key(record), True, "deleted (gone when checked afterwards)")
+        for record in snapshot
+    ]
 
 
 def restricted_to(deletion: Deletion, records: list[Record]) -> Deletion:

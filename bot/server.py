@@ -24,6 +24,7 @@ from bot.deps import Deps, open_deps
 from bot.door import SlackDoor
 from bot.settings import Settings
 from bot.socket_mode import serve_socket_mode
+from handlers.sweeper import sweeping
 
 log = logging.getLogger("bot.server")
 
@@ -81,9 +82,10 @@ async def serve_http(settings: Settings, *, host: str, port: int) -> None:
             timeout_graceful_shutdown=30,
         )
         log.info("serving over HTTP", extra={"port": port})
-        with _survive_reraised_signals():
-            await uvicorn.Server(config).serve()
-        await drain_listeners()
+        async with sweeping(deps, bolt_app):
+            with _survive_reraised_signals():
+                await uvicorn.Server(config).serve()
+            await drain_listeners()
     finally:
         await deps.aclose()
 

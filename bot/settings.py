@@ -12,6 +12,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
@@ -98,6 +99,10 @@ class Settings(BaseSettings):
     allow_self_approval: bool = False
     approval_ttl: timedelta = timedelta(hours=24)
     http_timeout: float = Field(default=10.0, gt=0, le=120)
+    # How long an approved delete may run before a sweeper presumes its replica dead and
+    # settles it (never by sending it again); and how often every replica sweeps.
+    approval_lease: timedelta = timedelta(minutes=2)
+    sweep_interval: timedelta = timedelta(seconds=30)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -152,7 +157,7 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         return check_database_url(value)
 
-    @field_validator("approval_ttl", mode="before")
+    @field_validator("approval_ttl", "approval_lease", "sweep_interval", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         ttl = parse_duration(value)
@@ -171,6 +176,15 @@ class Settings(BaseSettings):
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("approval_lease")
+    @classmethod
+    def _lease_outlasts_a_delete(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        # A delete is a re-check and a write, each up to HTTP_TIMEOUT.
+        timeout = info.data.get("http_timeout")
+        if timeout is not None and value.total_seconds() <= 2 * timeout:
+            raise ValueError("must be longer than twice HTTP_TIMEOUT")
+        return value
 
 
 def check_database_url(value: str) -> str:

@@ -19,6 +19,7 @@ from bot.app import build_app
 from bot.check import CannotServe
 from bot.deps import open_deps
 from bot.settings import Settings
+from handlers.sweeper import sweeping
 
 log = logging.getLogger("bot.socket_mode")
 
@@ -41,8 +42,9 @@ async def serve_socket_mode(
     assert settings.slack_app_token is not None
     deps = await open_deps(settings)
     try:
+        bolt_app = build_app(settings, deps)
         handler = AsyncSocketModeHandler(
-            build_app(settings, deps),
+            bolt_app,
             settings.slack_app_token.get_secret_value(),
             ping_interval=PING_INTERVAL,
         )
@@ -56,7 +58,7 @@ async def serve_socket_mode(
                 "store": "ok" if store_ok else "unreachable",
             }
 
-        async with health_endpoint(healthy, host=host, port=port):
+        async with health_endpoint(healthy, host=host, port=port), sweeping(deps, bolt_app):
             connecting = asyncio.create_task(handler.connect_async())  # type: ignore[no-untyped-call]
             connecting.add_done_callback(_log_connected)
             try:

@@ -7,6 +7,13 @@ knows nothing of Slack or the backends.
 Every state change is a single conditional UPDATE whose row count says whether this
 caller made the transition. That, not a Python lock, is what makes a delete run exactly
 once when several approvers (or processes) click at the same time.
+
+Execution is a journal: APPROVED → EXECUTING (attempt, executor, lease) → sent (`sent_at`,
+written before the write goes out) → EXECUTED / FAILED / STALE / UNKNOWN. Each step is
+conditional on the attempt, so a replica that took a stranded request over (see
+`take_over`) and the one it took over from can never both act. An open request (pending,
+approved, executing) holds a claim row per record; the claim's primary key is what keeps
+a record in one open request at a time, on every replica.
 """
 
 from __future__ import annotations
@@ -22,8 +29,10 @@ from sqlalchemy import (
     JSON,
     Column,
     ColumnElement,
+    Connection,
     DateTime,
     Enum,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -33,6 +42,7 @@ from sqlalchemy import (
     delete,
     event,
     insert,
+    or_,
     select,
     text,
     update,
@@ -43,6 +53,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+
+from bot import migrations
 
 _SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -62,10 +74,16 @@ class ApprovalStatus(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     STALE = "stale"
+    EXECUTING = "executing"
+    # Sent, but no verdict came back: the record's lookup says whether it was applied.
+    UNKNOWN = "unknown"
 
 
 _DECISIONS = frozenset({ApprovalStatus.APPROVED, ApprovalStatus.REJECTED, ApprovalStatus.CANCELLED})
-_OUTCOMES = frozenset({ApprovalStatus.EXECUTED, ApprovalStatus.FAILED, ApprovalStatus.STALE})
+_OUTCOMES = frozenset(
+    {ApprovalStatus.EXECUTED, ApprovalStatus.FAILED, ApprovalStatus.STALE, ApprovalStatus.UNKNOWN}
+)
+OPEN = frozenset({ApprovalStatus.PENDING, ApprovalStatus.APPROVED, ApprovalStatus.EXECUTING})
 
 
 class ApprovalRequest(BaseModel):
@@ -89,6 +107,12 @@ class ApprovalRequest(BaseModel):
     finished_at: datetime | None
     message_channel: str | None
     message_ts: str | None
+    attempt: int = 0
+    executor: str | None = None
+    started_at: datetime | None = None
+    lease_until: datetime | None = None
+    sent_at: datetime | None = None
+    reminded_at: datetime | None = None
 
 
 class AuditEntry(BaseModel):
@@ -110,6 +134,14 @@ class Decision:
 
     won: bool
     request: ApprovalRequest
+
+
+class RecordsClaimed(Exception):
+    """Some records are already in an open request; `holders` maps each to that request."""
+
+    def __init__(self, holders: dict[str, ApprovalRequest]) -> None:
+        super().__init__(f"records in open requests: {sorted(holders)}")
+        self.holders = holders
 
 
 class UnknownRequestError(LookupError):
@@ -176,6 +208,28 @@ approvals = Table(
     Column("finished_at", UTCDateTime),
     Column("message_channel", String(64)),
     Column("message_ts", String(32)),
+    # The execution journal: which attempt runs, who runs it, until when, and whether the
+    # write may have gone out (set before sending, never cleared).
+    Column("attempt", Integer, nullable=False, server_default="0"),
+    Column("executor", String(128)),
+    Column("started_at", UTCDateTime),
+    Column("lease_until", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("reminded_at", UTCDateTime),
+)
+
+# One row per record of an open request; the primary key allows one open request per record.
+claims = Table(
+    "approval_claims",
+    metadata,
+    Column("record", String(200), primary_key=True),
+    Column(
+        "request_id",
+        Integer,
+        ForeignKey("approval_requests.id", name="fk_approval_claims_request_id"),
+        nullable=False,
+        index=True,
+    ),
 )
 
 audit_log = Table(
@@ -211,39 +265,46 @@ def normalize_database_url(url: str) -> str:
 
 
 def _tune_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    # WAL lets reads go on while one task writes; the busy timeout makes concurrent
-    # writers queue for the lock instead of failing with "database is locked".
+    # The busy timeout makes concurrent writers (and other replicas) queue for the lock
+    # instead of failing with "database is locked". WAL is switched on once, under the
+    # schema lock (see `open`): the switch itself needs the database to itself.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def _use_wal(connection: Connection) -> None:
+    connection.exec_driver_sql("PRAGMA journal_mode=WAL")
 
 
 async def _transition(
     conn: AsyncConnection,
     request_id: int,
     *,
-    source: ApprovalStatus,
+    source: ApprovalStatus | frozenset[ApprovalStatus],
     target: ApprovalStatus,
     where: Sequence[ColumnElement[bool]] = (),
     **values: Any,
 ) -> bool:
-    """Move one request from `source` to `target`; True only for the caller that did."""
+    """Move one request from `source` to `target`; True only for the caller that did.
+
+    A request that leaves the open states gives up its claims in the same transaction.
+    """
+    sources = source if isinstance(source, frozenset) else frozenset({source})
     result = await conn.execute(
         update(approvals)
-        .where(approvals.c.id == request_id, approvals.c.status == source, *where)
+        .where(approvals.c.id == request_id, approvals.c.status.in_(sources), *where)
         .values(status=target, **values)
     )
-    return result.rowcount == 1
+    won = result.rowcount == 1
+    if won and target not in OPEN:
+        await conn.execute(delete(claims).where(claims.c.request_id == request_id))
+    return won
 
 
 async def _fetch(conn: AsyncConnection, request_id: int) -> ApprovalRequest | None:
     row = (await conn.execute(select(approvals).where(approvals.c.id == request_id))).first()
     return None if row is None else ApprovalRequest.model_validate(row, from_attributes=True)
-
-
-# Any constant works; it only has to be the same in every replica of the bot.
-_SCHEMA_LOCK = 0x5B07_5C4E
 
 
 class ApprovalStore:
@@ -253,21 +314,24 @@ class ApprovalStore:
         self._engine = engine
 
     @classmethod
-    async def open(cls, database_url: str) -> ApprovalStore:
+    async def open(cls, database_url: str, *, migrate: bool = True) -> ApprovalStore:
+        """Connect, and (unless `migrate` is False) bring the schema to the newest revision."""
         url = make_url(normalize_database_url(database_url))
         # A server-backed database can drop pooled connections (a restart, a failover, an
         # idle timeout); without a check on checkout the next request after that fails.
         engine = create_async_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite")
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        if not migrate:
+            return cls(engine)
         try:
-            async with engine.begin() as conn:
-                if engine.dialect.name == "postgresql":
-                    # Replicas starting together would race to create the same tables.
-                    await conn.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK}
-                    )
-                await conn.run_sync(metadata.create_all)
+            # Replicas starting together would race to create the same tables.
+            async with migrations.schema_lock(url):
+                if engine.dialect.name == "sqlite":
+                    async with engine.connect() as conn:
+                        await conn.run_sync(_use_wal)
+                async with engine.begin() as conn:
+                    await conn.run_sync(migrations.upgrade)
         except BaseException:
             await engine.dispose()
             raise
@@ -275,6 +339,11 @@ class ApprovalStore:
 
     async def close(self) -> None:
         await self._engine.dispose()
+
+    async def schema_revision(self) -> tuple[str | None, str | None]:
+        """(the database's schema revision, the newest this code knows): equal when current."""
+        async with self._engine.connect() as conn:
+            return await conn.run_sync(migrations.current), migrations.head()
 
     async def ping(self) -> bool:
         try:
@@ -295,7 +364,9 @@ class ApprovalStore:
         summary: str,
         now: datetime,
         ttl: timedelta,
+        records: Sequence[str] = (),
     ) -> ApprovalRequest:
+        """File a request that claims `records`; RecordsClaimed if an open request has one."""
         if ttl <= timedelta(0):
             raise ValueError(f"ttl must be positive, got {ttl}")
         statement = (
@@ -313,9 +384,35 @@ class ApprovalStore:
             )
             .returning(approvals)
         )
-        async with self._engine.begin() as conn:
-            row = (await conn.execute(statement)).one()
-        return ApprovalRequest.model_validate(row, from_attributes=True)
+        # Twice at most: the holder found by the first try may have closed before we looked.
+        for _ in range(2):
+            try:
+                async with self._engine.begin() as conn:
+                    row = (await conn.execute(statement)).one()
+                    if records:
+                        await conn.execute(
+                            insert(claims), [{"record": r, "request_id": row.id} for r in records]
+                        )
+            except IntegrityError:
+                holders = await self.holders(records)
+                if holders:
+                    raise RecordsClaimed(holders) from None
+                continue
+            return ApprovalRequest.model_validate(row, from_attributes=True)
+        raise RecordsClaimed(await self.holders(records))
+
+    async def holders(self, records: Sequence[str]) -> dict[str, ApprovalRequest]:
+        """The open request holding each of `records` that one holds."""
+        statement = (
+            select(claims.c.record, approvals)
+            .join(approvals, approvals.c.id == claims.c.request_id)
+            .where(claims.c.record.in_(list(records)))
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(statement)).all()
+        return {
+            row.record: ApprovalRequest.model_validate(row, from_attributes=True) for row in rows
+        }
 
     async def get(self, request_id: int) -> ApprovalRequest | None:
         async with self._engine.connect() as conn:
@@ -370,41 +467,189 @@ class ApprovalStore:
             raise UnknownRequestError(request_id)
         return Decision(won=won, request=request)
 
+    # ---- the execution journal ----
+
+    async def begin_execution(
+        self, request: ApprovalRequest, *, executor: str, now: datetime, lease: timedelta
+    ) -> ApprovalRequest | None:
+        """APPROVED → EXECUTING as the next attempt; None if someone else began it."""
+        return await self._journal(
+            request.id,
+            source=ApprovalStatus.APPROVED,
+            where=[approvals.c.attempt == request.attempt],
+            attempt=request.attempt + 1,
+            executor=executor,
+            started_at=now,
+            lease_until=now + lease,
+        )
+
+    async def mark_sent(self, request_id: int, *, attempt: int, now: datetime) -> bool:
+        """Record that the write is about to go out; False if the attempt was taken over."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(approvals)
+                .where(
+                    approvals.c.id == request_id,
+                    approvals.c.status == ApprovalStatus.EXECUTING,
+                    approvals.c.attempt == attempt,
+                )
+                .values(sent_at=now)
+            )
+            return result.rowcount == 1
+
     async def finish(
         self,
         request_id: int,
         *,
+        attempt: int,
         to: ApprovalStatus,
         result: dict[str, Any],
         now: datetime,
     ) -> bool:
-        """Record the outcome of an approved request; False if it was not approved.
-
-        Only APPROVED → outcome exists, so a request stranded in APPROVED by a crash is
-        never picked up and run a second time.
-        """
+        """Record the outcome of an attempt; False if that attempt no longer owns the request."""
         if to not in _OUTCOMES:
             raise ValueError(f"an outcome must be one of {sorted(_OUTCOMES)}, got {to!r}")
         async with self._engine.begin() as conn:
             return await _transition(
                 conn,
                 request_id,
-                source=ApprovalStatus.APPROVED,
+                source=ApprovalStatus.EXECUTING,
                 target=to,
+                where=[approvals.c.attempt == attempt],
                 result=result,
                 finished_at=now,
+                lease_until=None,
             )
 
-    async def expire_due(self, now: datetime) -> list[int]:
-        """Mark every pending request past its expiry as EXPIRED; return their ids."""
+    async def stranded(self, now: datetime, lease: timedelta) -> list[ApprovalRequest]:
+        """Requests approved but never begun for a lease, or executing past their lease."""
+        statement = select(approvals).where(
+            or_(
+                (approvals.c.status == ApprovalStatus.APPROVED)
+                & (approvals.c.decided_at <= now - lease),
+                (approvals.c.status == ApprovalStatus.EXECUTING) & (approvals.c.lease_until <= now),
+            )
+        )
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(statement.order_by(approvals.c.id))
+            return [ApprovalRequest.model_validate(row, from_attributes=True) for row in rows]
+
+    async def take_over(
+        self, request: ApprovalRequest, *, executor: str, now: datetime, lease: timedelta
+    ) -> ApprovalRequest | None:
+        """Make a stranded request this executor's next attempt; None if another replica did.
+
+        The attempt it was seen with must still be current, so of several sweepers one wins;
+        `sent_at` is kept, so whoever settles it knows a write may have gone out.
+        """
+        return await self._journal(
+            request.id,
+            source=frozenset({ApprovalStatus.APPROVED, ApprovalStatus.EXECUTING}),
+            where=[approvals.c.attempt == request.attempt],
+            attempt=request.attempt + 1,
+            executor=executor,
+            started_at=request.started_at or now,
+            lease_until=now + lease,
+        )
+
+    async def reopen(self, request: ApprovalRequest, *, now: datetime) -> ApprovalRequest:
+        """An attempt that never sent anything: pending again (expired if due), claims kept."""
+        request_id = request.id
+        async with self._engine.begin() as conn:
+            unsent = [approvals.c.attempt == request.attempt, approvals.c.sent_at.is_(None)]
+            interrupted = {"interrupted": {"approved_by": request.decided_by}}
+            reopened = await _transition(
+                conn,
+                request_id,
+                source=ApprovalStatus.EXECUTING,
+                target=ApprovalStatus.PENDING,
+                where=[*unsent, approvals.c.expires_at > now],
+                result=interrupted,
+                lease_until=None,
+                decided_by=None,
+                decided_at=None,
+            )
+            if not reopened:
+                await _transition(
+                    conn,
+                    request_id,
+                    source=ApprovalStatus.EXECUTING,
+                    target=ApprovalStatus.EXPIRED,
+                    where=unsent,
+                    result=interrupted,
+                    finished_at=now,
+                    lease_until=None,
+                )
+            settled = await _fetch(conn, request_id)
+        if settled is None:
+            raise UnknownRequestError(request_id)
+        return settled
+
+    async def _journal(
+        self,
+        request_id: int,
+        *,
+        source: ApprovalStatus | frozenset[ApprovalStatus],
+        where: Sequence[ColumnElement[bool]],
+        **values: Any,
+    ) -> ApprovalRequest | None:
+        async with self._engine.begin() as conn:
+            won = await _transition(
+                conn,
+                request_id,
+                source=source,
+                target=ApprovalStatus.EXECUTING,
+                where=where,
+                **values,
+            )
+            return await _fetch(conn, request_id) if won else None
+
+    # ---- expiry and reminders ----
+
+    async def expire_due(self, now: datetime) -> list[ApprovalRequest]:
+        """Mark every pending request past its expiry as EXPIRED; return them."""
         statement = (
             update(approvals)
             .where(approvals.c.status == ApprovalStatus.PENDING, approvals.c.expires_at <= now)
             .values(status=ApprovalStatus.EXPIRED)
-            .returning(approvals.c.id)
+            .returning(approvals)
         )
         async with self._engine.begin() as conn:
-            return sorted((await conn.execute(statement)).scalars())
+            rows = (await conn.execute(statement)).all()
+            expired = [ApprovalRequest.model_validate(row, from_attributes=True) for row in rows]
+            if expired:
+                ids = [request.id for request in expired]
+                await conn.execute(delete(claims).where(claims.c.request_id.in_(ids)))
+        return sorted(expired, key=lambda request: request.id)
+
+    async def remind_due(self, now: datetime) -> list[ApprovalRequest]:
+        """Pending requests past half their time, not reminded yet: marked reminded, returned.
+
+        Each is marked by a conditional update, so of several replicas exactly one reminds.
+        """
+        due = [
+            request
+            for request in await self.pending()
+            if request.reminded_at is None
+            and request.created_at + (request.expires_at - request.created_at) / 2
+            <= now
+            < request.expires_at
+        ]
+        reminded = []
+        async with self._engine.begin() as conn:
+            for request in due:
+                result = await conn.execute(
+                    update(approvals)
+                    .where(
+                        approvals.c.id == request.id,
+                        approvals.c.status == ApprovalStatus.PENDING,
+                        approvals.c.reminded_at.is_(None),
+                    )
+                    .values(reminded_at=now)
+                )
+                if result.rowcount == 1:
+                    reminded.append(request)
+        return reminded
 
     async def pending(self) -> list[ApprovalRequest]:
         statement = (

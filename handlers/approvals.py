@@ -7,7 +7,6 @@ or one clicking twice, run a delete exactly once; the card is redrawn from the s
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -33,18 +32,17 @@ from bot.deletions import (
     Deletion,
     RelationDeletion,
     current_records,
-    deletion_from,
-    describe_changes,
-    execute,
     feature_of,
     operation_of,
+    record_key,
     restricted_to,
 )
 from bot.deps import Deps
+from bot.execution import Executions
 from bot.models import fingerprint
 from bot.payloads import BindingDeleteButton, RelationsDeleteButton, RequestRef
 from bot.roles import Role, refusal
-from bot.store import ApprovalRequest, ApprovalStatus
+from bot.store import ApprovalRequest, ApprovalStatus, RecordsClaimed
 from handlers.common import audit, channel_of, refuse, view_values
 
 log = logging.getLogger("handlers.approvals")
@@ -55,6 +53,9 @@ RELATIONS_DELETE_ACTION = "uc_delete"
 class ApprovalHandlers:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        self.executions = Executions(
+            deps.store, deps.backends, deps.settings.approval_lease, deps.clock
+        )
 
     def register(self, app: AsyncApp) -> None:
         app.action(BINDING_DELETE_ACTION)(self.on_binding_delete)
@@ -135,16 +136,36 @@ class ApprovalHandlers:
             return
         deletion = restricted_to(deletion, records)
         channel = channel_of(body)
-        request = await self.deps.store.file(
-            kind=deletion.kind,
-            requester=user,
-            channel_id=channel,
-            operation=operation_of(deletion),
-            snapshot=records,
-            summary=deletion.summary,
-            now=self.deps.clock(),
-            ttl=self.deps.settings.approval_ttl,
-        )
+        # A lapsed request must not keep its records from being filed again.
+        await self.expire_due(client)
+        try:
+            request = await self.deps.store.file(
+                kind=deletion.kind,
+                requester=user,
+                channel_id=channel,
+                operation=operation_of(deletion),
+                snapshot=records,
+                summary=deletion.summary,
+                records=[record_key(record) for record in records],
+                now=self.deps.clock(),
+                ttl=self.deps.settings.approval_ttl,
+            )
+        except RecordsClaimed as claimed:
+            await _tell(
+                respond, ui.already_requested(claimed.holders, len(records)), ref, replace=True
+            )
+            target = deletion.summary
+            holders = ", ".join(sorted({f"#{r.id}" for r in claimed.holders.values()}))
+            await audit(
+                self.deps,
+                user=user,
+                action="request delete",
+                feature=feature,
+                target=target,
+                outcome="refused",
+                detail=f"already in open request {holders}",
+            )
+            return
         card_channel = self.deps.settings.approval_channel or channel
         try:
             posted = await client.chat_postMessage(
@@ -206,28 +227,29 @@ class ApprovalHandlers:
 
     async def run_approved(self, request: ApprovalRequest, client: AsyncWebClient) -> None:
         """Check the records are still what the approver saw, then delete them once."""
-        deletion = deletion_from(request.operation)
-        backends = self.deps.backends
-        try:
-            records = await current_records(deletion, backends)
-        except BackendError as error:
-            status = ApprovalStatus.FAILED
-            result: dict[str, Any] = {"error": f"Nothing was deleted: {error.sentence}"}
-        else:
-            changes = describe_changes(request.snapshot, records)
-            if changes:
-                status, result = ApprovalStatus.STALE, {"changes": changes}
-            else:
-                outcomes = await execute(deletion, backends)
-                failed = any(not outcome.deleted for outcome in outcomes)
-                status = ApprovalStatus.FAILED if failed else ApprovalStatus.EXECUTED
-                result = {"outcomes": [asdict(outcome) for outcome in outcomes]}
-        await self.deps.store.finish(request.id, to=status, result=result, now=self.deps.clock())
-        finished = await self.deps.store.get(request.id)
-        assert finished is not None
-        log.info("approval finished", extra={"request": request.id, "status": status.value})
-        # One row for the approval and how it ended (a stale request deleted nothing).
-        await self._conclude(client, finished, finished.decided_by or "", "approve", status.value)
+        finished = await self.executions.run(request)
+        if finished is not None:
+            await self.conclude(client, finished)
+
+    async def conclude(self, client: AsyncWebClient, request: ApprovalRequest) -> None:
+        """An execution (or a sweeper's settling) has its outcome: audit, redraw, tell.
+
+        One audit row for the approval and how it ended (a stale request deleted nothing).
+        """
+        await self._conclude(
+            client, request, request.decided_by or "", "approve", request.status.value
+        )
+
+    async def expire_due(self, client: AsyncWebClient) -> list[ApprovalRequest]:
+        """Expire every request past its time and redraw its card (buttons gone)."""
+        expired = await self.deps.store.expire_due(self.deps.clock())
+        for request in expired:
+            await self._redraw(client, request)
+            await self._audit(request, "system", "expire", "expired")
+        return expired
+
+    async def redraw(self, client: AsyncWebClient, request: ApprovalRequest) -> None:
+        await self._redraw(client, request)
 
     async def on_reject(
         self,
@@ -472,8 +494,10 @@ def _no_longer_pending(request: ApprovalRequest) -> str:
     who = f"<@{request.decided_by}>" if request.decided_by else "someone"
     if request.status is ApprovalStatus.EXPIRED:
         return f":alarm_clock: Request #{request.id} expired; nothing was deleted. File it again if it is still needed."
-    if request.status is ApprovalStatus.APPROVED:
-        return f"Request #{request.id} was already approved by {who}; it is not executed yet (check before filing again)."
+    if request.status in (ApprovalStatus.APPROVED, ApprovalStatus.EXECUTING):
+        return f"Request #{request.id} was already approved by {who}; the delete is under way and its card will show the outcome."
+    if request.status is ApprovalStatus.UNKNOWN:
+        return f"Request #{request.id} was already approved by {who}; the delete was sent but it is not known whether it was made. Its card names the lookup that checks."
     if request.status in (ApprovalStatus.EXECUTED, ApprovalStatus.FAILED, ApprovalStatus.STALE):
         return f"Request #{request.id} was already approved by {who} and has run ({request.status.value})."
     if request.status is ApprovalStatus.REJECTED:

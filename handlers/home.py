@@ -11,6 +11,7 @@ from bot.blocks.home import home_view
 from bot.deps import Deps
 from bot.roles import Role
 from bot.store import ApprovalRequest
+from handlers.approvals import ApprovalHandlers
 
 
 class HomeHandlers:
@@ -27,6 +28,6 @@ class HomeHandlers:
         roles = [role for role in Role if self.deps.roles.allows(user, role)]
         pending: list[ApprovalRequest] = []
         if Role.APPROVER in roles:
-            await self.deps.store.expire_due(self.deps.clock())
+            await ApprovalHandlers(self.deps).expire_due(client)
             pending = await self.deps.store.pending()
         await client.views_publish(user_id=user, view=home_view(roles, pending))

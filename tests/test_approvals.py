@@ -272,16 +272,31 @@ async def test_a_second_click_after_execution_is_told_who_won(sandbox: Sandbox) 
     assert len(binding_deletes(sandbox)) == 1
 
 
-async def test_approved_but_not_executed_is_never_rerun(sandbox: Sandbox) -> None:
+async def test_approved_but_never_begun_is_not_rerun_by_a_click_and_is_reopened_by_the_sweeper(
+    sandbox: Sandbox,
+) -> None:
     card = await file_binding_delete(sandbox)
     # As if the app died between the approval and the delete.
     await sandbox.deps.store.decide(
         1, to=ApprovalStatus.APPROVED, actor=APPROVER, now=sandbox.clock()
     )
     await click_approve(sandbox, card, user=APPROVER2)
-    loser = await told(sandbox, APPROVER2, "not executed yet")
+    loser = await told(sandbox, APPROVER2, "the delete is under way")
     assert f"<@{APPROVER}>" in text_of(loser)
+    assert "not executed yet" not in text_of(loser)
+    await sandbox.sweeper.sweep()  # within the lease: left alone
     assert not binding_deletes(sandbox)
+    stored = await sandbox.deps.store.get(1)
+    assert stored is not None and stored.status is ApprovalStatus.APPROVED
+
+    sandbox.clock.advance(seconds=sandbox.settings.approval_lease.total_seconds() + 1)
+    await sandbox.sweeper.sweep()
+    text = await settled(sandbox, card, "Waiting for an approver", "interrupted before")
+    assert has_button(card, "approval_approve") and not binding_deletes(sandbox)
+    await click_approve(sandbox, card, user=APPROVER2)
+    await settled(sandbox, card, "Approved and executed")
+    assert len(binding_deletes(sandbox)) == 1
+    del text
 
 
 async def test_pending_request_survives_a_restart(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ import httpx
 import pytest
 from aiohttp import WSMsgType, web
 from pydantic import SecretStr
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.check import run_check
 from bot.cli import main
@@ -29,6 +31,7 @@ from bot.sandbox.slack import SlackEmulator
 from bot.sandbox.user_customer import UserCustomerEmulator
 from bot.server import serve
 from bot.settings import Settings
+from bot.store import normalize_database_url
 
 REPO = Path(__file__).resolve().parent.parent
 BOT_TOKEN = "xoxb-test-7f3a9c1d"
@@ -233,12 +236,32 @@ async def test_check_reports_every_dependency_ok(backends: Backends) -> None:
     lines = out.getvalue().splitlines()
     assert [line.split(":")[0] for line in lines] == [
         "configuration",
+        "schema",
         "store",
         "bangwo8",
         "UserCustomer",
         "Slack",
     ]
     assert all(": ok" in line for line in lines)
+
+
+async def test_check_says_whether_the_schema_is_current(backends: Backends) -> None:
+    out = StringIO()
+    assert await run_check(backends.settings(), out=out) == 0  # a new database
+    assert (
+        "schema: ok (NOT current: at revision none; serve migrates it to 0002 at start)"
+        in out.getvalue()
+    )
+    out = StringIO()
+    assert await run_check(backends.settings(), out=out) == 0  # "store" opened it: migrated
+    assert "schema: ok (current, revision 0002)" in out.getvalue()
+    engine = create_async_engine(normalize_database_url(backends.settings().database_url))
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    await engine.dispose()
+    out = StringIO()
+    assert await run_check(backends.settings(), out=out) == 1
+    assert "schema: FAILED: the database is at revision 0099, which this version" in out.getvalue()
 
 
 async def test_check_names_refused_credentials(backends: Backends) -> None:

@@ -8,14 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot import migrations
 from bot.store import (
     ApprovalRequest,
     ApprovalStatus,
     ApprovalStore,
+    RecordsClaimed,
     UnknownRequestError,
     metadata,
     normalize_database_url,
@@ -26,6 +30,7 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 TTL = timedelta(hours=24)
+LEASE = timedelta(minutes=2)
 OPERATION: dict[str, Any] = {
     "action": "delete",
     "targets": [{"account": "acme", "binding_id": 42}, {"account": "ünïcode", "binding_id": 7}],
@@ -47,6 +52,7 @@ async def _emptied(url: str) -> str:
     try:
         async with engine.begin() as conn:
             await conn.run_sync(metadata.drop_all)
+            await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     finally:
         await engine.dispose()
     return url
@@ -77,9 +83,14 @@ async def store(database_url: str) -> AsyncIterator[ApprovalStore]:
 
 
 async def _file(
-    store: ApprovalStore, *, now: datetime = NOW, requester: str = "U_REQ"
+    store: ApprovalStore,
+    *,
+    now: datetime = NOW,
+    requester: str = "U_REQ",
+    records: list[str] | None = None,
 ) -> ApprovalRequest:
     return await store.file(
+        records=records or [],
         kind="binding",
         requester=requester,
         channel_id="C_SUPPORT",
@@ -223,15 +234,38 @@ async def test_decide_refuses_non_decisions_and_unknown_ids(store: ApprovalStore
         await store.decide(filed.id + 1, to=ApprovalStatus.APPROVED, actor="U_APP", now=NOW)
 
 
-async def test_finish_only_from_approved_and_only_once(store: ApprovalStore) -> None:
+async def _executing(store: ApprovalStore) -> ApprovalRequest:
+    begun = await store.begin_execution(
+        await _approved(store), executor="replica-1", now=NOW, lease=LEASE
+    )
+    assert begun is not None
+    return begun
+
+
+async def test_finish_only_from_executing_and_only_once(store: ApprovalStore) -> None:
     filed = await _file(store)
     done = NOW + timedelta(seconds=5)
     outcome = {"42": "deleted", "7": "deleted"}
 
-    assert not await store.finish(filed.id, to=ApprovalStatus.EXECUTED, result={}, now=done)
-    await store.decide(filed.id, to=ApprovalStatus.APPROVED, actor="U_APP", now=NOW)
-    assert await store.finish(filed.id, to=ApprovalStatus.EXECUTED, result=outcome, now=done)
-    assert not await store.finish(filed.id, to=ApprovalStatus.FAILED, result={}, now=done)
+    assert not await store.finish(
+        filed.id, attempt=1, to=ApprovalStatus.EXECUTED, result={}, now=done
+    )
+    approved = await store.decide(filed.id, to=ApprovalStatus.APPROVED, actor="U_APP", now=NOW)
+    assert not await store.finish(
+        filed.id, attempt=0, to=ApprovalStatus.EXECUTED, result={}, now=done
+    )
+    begun = await store.begin_execution(approved.request, executor="r1", now=NOW, lease=LEASE)
+    assert begun is not None and begun.status is ApprovalStatus.EXECUTING
+    assert begun.attempt == 1 and begun.executor == "r1" and begun.started_at == NOW
+    assert (
+        await store.begin_execution(approved.request, executor="r2", now=NOW, lease=LEASE) is None
+    )
+    assert await store.finish(
+        filed.id, attempt=1, to=ApprovalStatus.EXECUTED, result=outcome, now=done
+    )
+    assert not await store.finish(
+        filed.id, attempt=1, to=ApprovalStatus.FAILED, result={}, now=done
+    )
 
     fetched = await store.get(filed.id)
     assert fetched is not None
@@ -241,11 +275,11 @@ async def test_finish_only_from_approved_and_only_once(store: ApprovalStore) -> 
 
 
 async def test_concurrent_finishes_have_exactly_one_winner(store: ApprovalStore) -> None:
-    approved = await _approved(store)
+    begun = await _executing(store)
 
     results = await asyncio.gather(
         *(
-            store.finish(approved.id, to=ApprovalStatus.EXECUTED, result={"n": i}, now=NOW)
+            store.finish(begun.id, attempt=1, to=ApprovalStatus.EXECUTED, result={"n": i}, now=NOW)
             for i in range(10)
         )
     )
@@ -254,10 +288,129 @@ async def test_concurrent_finishes_have_exactly_one_winner(store: ApprovalStore)
 
 
 async def test_finish_refuses_non_outcomes(store: ApprovalStore) -> None:
-    approved = await _approved(store)
+    begun = await _executing(store)
 
     with pytest.raises(ValueError, match="outcome"):
-        await store.finish(approved.id, to=ApprovalStatus.APPROVED, result={}, now=NOW)
+        await store.finish(begun.id, attempt=1, to=ApprovalStatus.APPROVED, result={}, now=NOW)
+
+
+async def test_a_taken_over_attempt_can_neither_send_nor_finish(store: ApprovalStore) -> None:
+    begun = await _executing(store)
+    assert await store.stranded(NOW + LEASE / 2, LEASE) == []
+    [stranded] = await store.stranded(NOW + LEASE, LEASE)
+
+    takers = await asyncio.gather(
+        *(
+            store.take_over(stranded, executor=f"s{i}", now=NOW + LEASE, lease=LEASE)
+            for i in range(5)
+        )
+    )
+    [taken] = [t for t in takers if t is not None]
+    assert taken.attempt == 2 and taken.sent_at is None
+
+    assert not await store.mark_sent(begun.id, attempt=1, now=NOW)
+    assert not await store.finish(
+        begun.id, attempt=1, to=ApprovalStatus.EXECUTED, result={}, now=NOW
+    )
+    reopened = await store.reopen(taken, now=NOW + LEASE)
+    assert reopened.status is ApprovalStatus.PENDING and reopened.decided_by is None
+    assert reopened.result == {"interrupted": {"approved_by": "U_APP"}}
+
+
+async def test_a_sent_attempt_is_never_reopened(store: ApprovalStore) -> None:
+    begun = await _executing(store)
+    assert await store.mark_sent(begun.id, attempt=1, now=NOW)
+    [stranded] = await store.stranded(NOW + LEASE, LEASE)
+    taken = await store.take_over(stranded, executor="s", now=NOW + LEASE, lease=LEASE)
+    assert taken is not None and taken.sent_at == NOW
+
+    still = await store.reopen(taken, now=NOW + LEASE)
+
+    assert still.status is ApprovalStatus.EXECUTING
+
+
+async def test_one_open_request_per_record(store: ApprovalStore) -> None:
+    records = ["contact 1 dingding", "contact 2 wechat"]
+    first = await _file(store, records=records)
+
+    filings = await asyncio.gather(
+        *(_file(store, records=["contact 2 wechat", "contact 3 open"]) for _ in range(5)),
+        return_exceptions=True,
+    )
+
+    assert all(isinstance(f, RecordsClaimed) for f in filings)
+    claimed = filings[0]
+    assert isinstance(claimed, RecordsClaimed)
+    assert {k: r.id for k, r in claimed.holders.items()} == {"contact 2 wechat": first.id}
+    await store.decide(first.id, to=ApprovalStatus.CANCELLED, actor="U_REQ", now=NOW)
+    again = await _file(store, records=records)
+    assert (await store.holders(records)) == {r: again for r in records}
+
+
+async def test_expiry_releases_claims_and_reminders_go_out_once(store: ApprovalStore) -> None:
+    filed = await _file(store, records=["contact 1 dingding"])
+    assert await store.remind_due(NOW + TTL / 2 - timedelta(seconds=1)) == []
+    reminded = await asyncio.gather(*(store.remind_due(NOW + TTL / 2) for _ in range(5)))
+    assert [r.id for batch in reminded for r in batch] == [filed.id]
+
+    [expired] = await store.expire_due(NOW + TTL)
+
+    assert expired.id == filed.id and expired.status is ApprovalStatus.EXPIRED
+    assert await store.holders(["contact 1 dingding"]) == {}
+
+
+async def test_schema_is_current_after_open(store: ApprovalStore) -> None:
+    current, newest = await store.schema_revision()
+    assert current == newest is not None
+
+
+async def test_migrations_match_the_tables_the_store_uses(database_url: str) -> None:
+    store = await ApprovalStore.open(database_url)
+    await store.close()
+    engine = create_async_engine(normalize_database_url(database_url))
+
+    def differences(connection: Any) -> list[Any]:
+        context = MigrationContext.configure(connection)
+        return list(compare_metadata(context, metadata))
+
+    try:
+        async with engine.connect() as conn:
+            assert await conn.run_sync(differences) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_a_database_from_before_migrations_is_adopted(database_url: str) -> None:
+    """Tables created by the store's old `create_all`: stamped at the baseline, upgraded."""
+    engine = create_async_engine(normalize_database_url(database_url))
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_old_schema)
+            await conn.execute(
+                text(
+                    "INSERT INTO approval_requests (kind, requester, channel_id, operation,"
+                    " snapshot, summary, status, created_at, expires_at)"
+                    " VALUES ('binding', 'U', 'C', '{}', '[]', 's', 'pending',"
+                    " '2024-05-01 12:00:00', '2024-05-02 12:00:00')"
+                )
+            )
+    finally:
+        await engine.dispose()
+
+    store = await ApprovalStore.open(database_url)
+    try:
+        [old] = await store.pending()
+        assert old.attempt == 0 and old.sent_at is None
+        current, newest = await store.schema_revision()
+        assert current == newest
+    finally:
+        await store.close()
+
+
+def _old_schema(connection: Any) -> None:
+    """The tables as `metadata.create_all` made them before migrations: revision 0001."""
+    migrations.upgrade(connection, migrations.BASELINE)
+    connection.execute(text("DROP TABLE alembic_version"))
 
 
 async def test_expire_due_and_pending(store: ApprovalStore) -> None:
@@ -269,7 +422,7 @@ async def test_expire_due_and_pending(store: ApprovalStore) -> None:
 
     expired = await store.expire_due(later)
 
-    assert expired == sorted([old.id, older.id])
+    assert [r.id for r in expired] == sorted([old.id, older.id])
     assert await store.expire_due(later) == []
     assert [r.id for r in await store.pending()] == [fresh.id]
     still_approved = await store.get(approved.id)
@@ -350,7 +503,6 @@ async def test_survives_dropped_server_connections(database_url: str) -> None:
         await store.close()
 
 
-@pytest.mark.parametrize("database_url", [_POSTGRES], indirect=True)
 async def test_replicas_starting_together_create_the_tables_once(database_url: str) -> None:
     stores = await asyncio.gather(*(ApprovalStore.open(database_url) for _ in range(10)))
     try:

@@ -63,7 +63,9 @@ def _records(request: ApprovalRequest) -> list[Block]:
 
 _STATUS_LINE = {
     ApprovalStatus.PENDING: ":hourglass_flowing_sand: Waiting for an approver",
-    ApprovalStatus.APPROVED: ":gear: Approved, not executed yet",
+    ApprovalStatus.APPROVED: ":gear: Approved, the delete is starting",
+    ApprovalStatus.EXECUTING: ":gear: Approved, the delete is running",
+    ApprovalStatus.UNKNOWN: ":grey_question: Approved and sent, but it is not known whether the delete was made",
     ApprovalStatus.EXECUTED: ":white_check_mark: Approved and executed",
     ApprovalStatus.FAILED: ":x: Approved, but the delete failed",
     ApprovalStatus.REJECTED: ":no_entry_sign: Rejected",
@@ -100,6 +102,17 @@ def _status(request: ApprovalRequest) -> str:
     line = f"*{_STATUS_LINE[request.status]}*"
     if request.decided_by and request.decided_at:
         line += f" · by <@{escape(request.decided_by)}> {when(request.decided_at)}"
+    if request.status is ApprovalStatus.EXPIRED:
+        line += f" · {when(request.finished_at or request.expires_at)}"
+    interrupted = (request.result or {}).get("interrupted")
+    if isinstance(interrupted, dict):
+        by = interrupted.get("approved_by")
+        line += (
+            f"\nAn approval{f' by <@{escape(by)}>' if by else ''} was interrupted before"
+            " anything was sent; nothing was deleted."
+        )
+        if request.status is ApprovalStatus.PENDING:
+            line += " It can be approved again."
     if request.reason:
         line += f"\nReason: {quoted(request.reason, 500)}"
     return line
@@ -131,14 +144,54 @@ def _outcome(request: ApprovalRequest) -> list[Block]:
     outcomes = [RecordOutcome(**o) for o in result.get("outcomes", [])]
     if not outcomes:
         return []
-    lines = [
-        f"{':white_check_mark:' if o.deleted else ':x:'} {escape(o.record)}: {escape(o.sentence)}"
-        for o in outcomes[:SHOWN_RECORDS]
-    ]
+    lines = [_outcome_line(o) for o in outcomes[:SHOWN_RECORDS]]
     if len(outcomes) > SHOWN_RECORDS:
         failed = sum(not o.deleted for o in outcomes)
         lines.append(f"…{len(outcomes)} in all, {failed} failed.")
     return [section("\n".join(lines))]
+
+
+def _outcome_line(outcome: RecordOutcome) -> str:
+    if outcome.unknown:
+        check = f" Check with `{escape(outcome.check)}`." if outcome.check else ""
+        return f":grey_question: {escape(outcome.record)}: {escape(outcome.sentence)}{check}"
+    mark = ":white_check_mark:" if outcome.deleted else ":x:"
+    return f"{mark} {escape(outcome.record)}: {escape(outcome.sentence)}"
+
+
+def already_requested(holders: dict[str, ApprovalRequest], asked: int) -> str:
+    """Why nothing was filed: the records already in open requests, and those requests.
+
+    `asked` is how many records the refused filing named.
+    """
+    requests = {request.id: request for request in holders.values()}
+    lines = [
+        f"• {escape(record)}: request #{request.id} by <@{escape(request.requester)}>"
+        f" ({request.status.value}, filed {when(request.created_at)})"
+        for record, request in sorted(holders.items())
+    ]
+    if asked == 1 and len(holders) == 1:
+        [request] = requests.values()
+        return (
+            f":information_source: Nothing new was filed: {escape(request.summary)} is already "
+            f"in open request #{request.id} by <@{escape(request.requester)}> "
+            f"({request.status.value}, filed {when(request.created_at)}, expires "
+            f"{when(request.expires_at)}). Its card is in the approval channel."
+        )
+    return (
+        f":information_source: Nothing was filed: {len(holders)} of the {asked} records"
+        " are already in open requests.\n"
+        + "\n".join(lines)
+        + "\nFile the rest without them, or wait for those requests to close."
+    )
+
+
+def reminder(request: ApprovalRequest) -> str:
+    return (
+        f":bell: Delete request #{request.id} from <@{escape(request.requester)}>"
+        f" ({escape(request.summary)}) has waited for an approver since"
+        f" {when(request.created_at)}; it expires {when(request.expires_at)}."
+    )
 
 
 def filed_notice(request: ApprovalRequest, channel: str, correlation_id: str) -> list[Block]:
@@ -161,9 +214,17 @@ def requester_update(request: ApprovalRequest) -> str:
         text += f" by <@{escape(request.decided_by)}>"
     if request.reason:
         text += f". Reason: {quoted(request.reason, 500)}"
-    failed = [o for o in (request.result or {}).get("outcomes", []) if not o["deleted"]]
+    outcomes = [RecordOutcome(**o) for o in (request.result or {}).get("outcomes", [])]
+    unknown = [o for o in outcomes if o.unknown]
+    failed = [o for o in outcomes if not o.deleted and not o.unknown]
     if failed:
         text += f". {len(failed)} record(s) could not be deleted; see the card."
+    if unknown:
+        checks = ", ".join(f"`{escape(o.check)}`" for o in unknown[:3] if o.check)
+        text += (
+            f". For {len(unknown)} record(s) it is not known whether the delete was made;"
+            f" check with {checks}."
+        )
     if request.status is ApprovalStatus.STALE:
         text += ". The records changed after you filed it: check them and file it again."
     return text

@@ -31,6 +31,9 @@ _APPROVED = {
     "executed": ": deleted",
     "stale": ": nothing was deleted, the records changed since it was filed",
     "failed": ": the delete failed",
+    "unknown": ": it is not known whether the delete was made (the lookup in the request checks it)",
+    "pending": ": interrupted before anything was sent; it waits to be approved again",
+    "expired": ": interrupted before anything was sent, and it has expired",
 }
 
 
@@ -50,6 +53,8 @@ def audit_sentence(entry: AuditEntry) -> str:
         return (
             f"{who} asked to delete {target}, but the request was {escape(entry.outcome)}{because}"
         )
+    if action == "expire":
+        return f"request {target} expired before anyone decided"
     if action in ("approve", "delete") and entry.outcome in _APPROVED:
         return f"{who} approved request {target}{_APPROVED[entry.outcome]}"
     if action in ("add", "edit", "look up", "delete"):

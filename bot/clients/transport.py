@@ -8,9 +8,16 @@ connections in a per-host queue and costs about a tenth of that.
 
 Only the wire changes: callers keep httpx's `AsyncClient` (base URL, auth, timeouts, typed
 exceptions), and aiohttp's failures are raised as the httpx exceptions they correspond to.
+
+One behaviour is taken away: aiohttp sends PUT and DELETE (like GET) a second time when the
+connection is reset under them. A write may have been applied before the reset, so a write
+goes out at most once; its reset is reported, and the caller says "outcome unknown".
 """
 
 from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
 
 import aiohttp
 import httpx
@@ -18,6 +25,31 @@ from yarl import URL
 
 # httpx sets these itself; aiohttp must not add its own.
 _SKIP_AUTO_HEADERS = frozenset({"User-Agent", "Accept", "Accept-Encoding", "Content-Type"})
+
+
+# Methods that can change something on the server; never sent twice.
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class _NotResent(aiohttp.ClientError):
+    """aiohttp was about to send a write again after its connection failed."""
+
+
+async def _one_attempt_per_write(_: Any, context: SimpleNamespace, __: Any) -> None:
+    # Called as each attempt takes a connection; the context lives as long as the request.
+    request: dict[str, bool] | None = context.trace_request_ctx
+    if request is None or not request.get("write"):
+        return
+    if request.get("attempted"):
+        raise _NotResent("the connection failed and the write was not sent again")
+    request["attempted"] = True
+
+
+def _writes_sent_once() -> aiohttp.TraceConfig:
+    config = aiohttp.TraceConfig()
+    config.on_connection_create_start.append(_one_attempt_per_write)
+    config.on_connection_reuseconn.append(_one_attempt_per_write)
+    return config
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -37,6 +69,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 auto_decompress=False,  # httpx decodes by Content-Encoding itself
                 skip_auto_headers=_SKIP_AUTO_HEADERS,
                 cookie_jar=aiohttp.DummyCookieJar(),  # httpx keeps cookies, not the wire
+                trace_configs=[_writes_sent_once()],
             )
         return self._session
 
@@ -57,6 +90,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 data=body or None,
                 timeout=timeout,
                 allow_redirects=False,
+                trace_request_ctx={"write": request.method in _WRITES},
             ) as answer:
                 content = await answer.read()
         except aiohttp.ConnectionTimeoutError as error:

@@ -119,9 +119,9 @@ class Bangwo8Emulator:
         self.add_binding(60000001, "open", "ext-42", remark="partner portal")
 
     async def _handle(self, request: Request) -> Response:
-        recorded, injected = await intercept(request, self.requests, self.faults)
-        if injected is not None:
-            return injected
+        return await intercept(request, self.requests, self.faults, self._serve)
+
+    async def _serve(self, recorded: RecordedRequest) -> Response:
         if recorded.path != PATH:
             return JSONResponse({"state": "404", "message": "Not Found"}, status_code=404)
         if not self._authorized(recorded.headers.get("authorization", "")):

@@ -2,7 +2,8 @@
 
 Every emulator funnels each request through `intercept`: it is recorded first (so tests see
 even the requests that hang or fail), then the armed faults get their chance to delay it,
-swallow it or answer in its place.
+swallow it, reset the connection or answer in its place; a fault marked `applied` acts only
+after the emulator has applied the request (a write that took effect, then no answer).
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
+import struct
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import parse_qsl
@@ -30,6 +34,10 @@ class Fault:
     status: int | None = None
     body: str | None = None
     hang: bool = False
+    # Drop the connection with a TCP reset instead of answering.
+    reset: bool = False
+    # Let the emulator apply the request first; the fault then replaces or withholds its answer.
+    applied: bool = False
     times: int | None = None
     method: str | None = None
     path: str | None = None
@@ -148,33 +156,52 @@ async def record_request(request: Request) -> RecordedRequest:
 
 
 async def intercept(
-    request: Request, log: list[RecordedRequest], plan: FaultPlan
-) -> tuple[RecordedRequest, Response | None]:
-    """Record the request, then apply the first matching fault.
-
-    Returns the recording and, when a fault answers in the emulator's place, that response.
-    """
+    request: Request,
+    log: list[RecordedRequest],
+    plan: FaultPlan,
+    serve: Callable[[RecordedRequest], Awaitable[Response]],
+) -> Response:
+    """Record the request, apply the first matching fault, and let `serve` answer the rest."""
     recorded = await record_request(request)
     log.append(recorded)
     fault = plan.take(recorded.method, recorded.path, recorded.params)
     if fault is None:
-        return recorded, None
-    return recorded, await apply_fault(fault, request)
+        return await serve(recorded)
+    if fault.applied:
+        answer = await serve(recorded)
+        return await apply_fault(fault, request) or answer
+    return await apply_fault(fault, request) or await serve(recorded)
 
 
 async def apply_fault(fault: Fault, request: Request) -> Response | None:
-    """Delay, hang or answer for `fault`; None means the emulator should answer normally.
+    """Delay, hang, reset or answer for `fault`; None means the emulator's answer stands.
 
     A plain latency does not watch the client: a write delayed past the client's timeout is
     still applied, which is exactly the "outcome unknown" case a client must cope with. A
-    hang never reaches the emulator, so a hung write is not applied.
+    hang never reaches the emulator (unless `applied`), so a hung write is not applied.
     """
     if fault.latency > 0:
         await asyncio.sleep(fault.latency)
+    if fault.reset:
+        reset_connection(request)
+        return _gave_up()  # never reaches the client: uvicorn drops sends on a lost connection
     if fault.hang:
         await _wait_for_disconnect(request)
         return fault_response(fault) if fault.answers else _gave_up()
     return fault_response(fault) if fault.answers else None
+
+
+def reset_connection(request: Request) -> None:
+    """Abort the request's TCP connection with a reset (RST), as a failing proxy would.
+
+    uvicorn's `receive` is a method of its per-request cycle, which holds the transport.
+    """
+    transport = request.receive.__self__.transport  # type: ignore[attr-defined]
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # Linger 0: close() sends RST rather than FIN.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 async def _wait_for_disconnect(request: Request) -> None:

@@ -24,6 +24,7 @@ from bot.sandbox.slack import SlackEmulator
 from bot.sandbox.user_customer import UserCustomerEmulator
 from bot.server import http_app
 from bot.settings import Settings
+from handlers.sweeper import Sweeper
 
 AGENT = "U0AGENT"
 EDITOR = "U0EDITOR"
@@ -59,6 +60,8 @@ class Sandbox:
     app: AsyncApp
     app_base_url: str
     clock: SettableClock
+    # Tests sweep when they choose (`await sandbox.sweeper.sweep()`); `serve` sweeps on a timer.
+    sweeper: Sweeper
 
 
 def sandbox_settings(
@@ -123,4 +126,7 @@ async def running_sandbox(
         app = build_app(settings, deps)
         app_base_url = await stack.enter_async_context(serve_asgi(http_app(app, deps)))
         slack.app_url = f"{app_base_url}/slack/events"
-        yield Sandbox(slack, bangwo8, user_customer, settings, deps, app, app_base_url, clock)
+        sweeper = Sweeper(deps, app.client)
+        yield Sandbox(
+            slack, bangwo8, user_customer, settings, deps, app, app_base_url, clock, sweeper
+        )

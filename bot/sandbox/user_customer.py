@@ -162,9 +162,9 @@ class UserCustomerEmulator:
         self._issued_tokens.clear()
 
     async def _handle(self, request: Request) -> Response:
-        recorded, injected = await intercept(request, self.requests, self.faults)
-        if injected is not None:
-            return injected
+        return await intercept(request, self.requests, self.faults, self._serve)
+
+    async def _serve(self, recorded: RecordedRequest) -> Response:
         action = self._route(recorded.path)
         if action is None:
             return JSONResponse(_envelope(404, "not found", []), status_code=404)
