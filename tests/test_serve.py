@@ -31,7 +31,7 @@ from bot.sandbox.slack import SlackEmulator
 from bot.sandbox.user_customer import UserCustomerEmulator
 from bot.server import serve
 from bot.settings import Settings
-from bot.store import normalize_database_url
+from bot.store import ApprovalStore, normalize_database_url
 
 REPO = Path(__file__).resolve().parent.parent
 BOT_TOKEN = "xoxb-test-7f3a9c1d"
@@ -249,12 +249,16 @@ async def test_check_says_whether_the_schema_is_current(backends: Backends) -> N
     out = StringIO()
     assert await run_check(backends.settings(), out=out) == 0  # a new database
     assert (
-        "schema: ok (NOT current: at revision none; serve migrates it to 0002 at start)"
+        "schema: ok (NOT current: at revision none; serve migrates it to 0003 at start)"
         in out.getvalue()
     )
     out = StringIO()
-    assert await run_check(backends.settings(), out=out) == 0  # "store" opened it: migrated
-    assert "schema: ok (current, revision 0002)" in out.getvalue()
+    assert await run_check(backends.settings(), out=out) == 0  # a check changes nothing
+    assert "schema: ok (NOT current: at revision none;" in out.getvalue()
+    await (await ApprovalStore.open(backends.settings().database_url)).close()  # as serve does
+    out = StringIO()
+    assert await run_check(backends.settings(), out=out) == 0
+    assert "schema: ok (current, revision 0003)" in out.getvalue()
     engine = create_async_engine(normalize_database_url(backends.settings().database_url))
     async with engine.begin() as conn:
         await conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
