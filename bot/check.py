@@ -119,19 +119,29 @@ async def probe_all(settings: Settings, probes: list[tuple[str, Probe]]) -> list
 
 @asynccontextmanager
 async def _opened_store(settings: Settings) -> AsyncIterator[ApprovalStore]:
-    """The store as it is: a check changes nothing (`serve` is what applies migrations)."""
+    """The store as it is: a check changes nothing (`serve` is what applies migrations).
+
+    Opening connects lazily, so an unreachable database shows on the first query: both are
+    the same one line.
+    """
     try:
         async with asyncio.timeout(settings.http_timeout):
             store = await ApprovalStore.open(settings.database_url, migrate=False)
     except (SQLAlchemyError, OSError, TimeoutError) as error:
-        raise CheckFailed(
-            f"cannot open DATABASE_URL ({_shown(settings)}): {_reason(error)}. Check that the"
-            " database exists and is reachable, and the user and password in the URL"
-        ) from error
+        raise _unreachable(settings, error) from error
     try:
         yield store
+    except (SQLAlchemyError, OSError) as error:
+        raise _unreachable(settings, error) from error
     finally:
         await store.close()
+
+
+def _unreachable(settings: Settings, error: BaseException) -> CheckFailed:
+    return CheckFailed(
+        f"cannot open DATABASE_URL ({_shown(settings)}): {_reason(error)}. Check that the"
+        " database exists and is reachable, and the user and password in the URL"
+    )
 
 
 def _shown(settings: Settings) -> str:
@@ -140,13 +150,17 @@ def _shown(settings: Settings) -> str:
 
 async def _store(settings: Settings) -> str:
     async with _opened_store(settings) as store:
-        return "; ".join(await _store_facts(store, _shown(settings)))
+        return "; ".join(await _store_facts(store))
 
 
 async def _schema(settings: Settings) -> str:
     """Whether the store's schema is the one this version migrates to (serve applies it)."""
-    async with _opened_store(settings) as store:
-        current, newest = await store.schema_revision()
+    try:
+        async with _opened_store(settings) as store, asyncio.timeout(settings.http_timeout):
+            current, newest = await store.schema_revision()
+    except (CheckFailed, TimeoutError) as error:
+        # The "store" line says why, once; this one need not stop `serve` a second time.
+        raise CheckFailed("not checked: the store cannot be opened", refused=False) from error
     if current == newest:
         return f"current, revision {current}"
     if current is None or known(current):
@@ -159,11 +173,9 @@ async def _schema(settings: Settings) -> str:
     )
 
 
-async def _store_facts(store: ApprovalStore, shown: str) -> list[str]:
+async def _store_facts(store: ApprovalStore) -> list[str]:
     """What `check` says about a store it could open; each further fact is one more item."""
-    if not await store.ping():
-        raise CheckFailed(f"cannot query DATABASE_URL ({shown})")
-    current, newest = await store.schema_revision()
+    current, newest = await store.schema_revision()  # the first query: is it reachable
     if current != newest:
         return ["reachable"]  # the "schema" line says what serve will do about it
     return [f"{len(await store.pending())} pending approval requests"]
