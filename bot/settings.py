@@ -9,6 +9,8 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.i18n import parse_locale
+
 UserIds = Annotated[frozenset[str], NoDecode]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
@@ -56,6 +58,8 @@ class Settings(BaseSettings):
     allow_self_approval: bool = False
     approval_ttl: timedelta = timedelta(hours=24)
     http_timeout: float = Field(default=10.0, gt=0, le=120)
+    # The language of someone whose Slack locale is unknown (see bot/i18n).
+    default_locale: str = "en-US"
 
     @field_validator("viewers", "editors", "approvers", mode="before")
     @classmethod
@@ -71,6 +75,12 @@ class Settings(BaseSettings):
         if ttl <= timedelta(0):
             raise ValueError("must be positive")
         return ttl
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        parse_locale(value)
+        return value
 
     @field_validator("slack_api_url", "bangwo8_base_url", "user_customer_base_url")
     @classmethod

@@ -18,7 +18,17 @@ from pathlib import Path
 from typing import Any, Final, Protocol, TextIO
 
 from bot.roles import Role
-from bot.sandbox.harness import AGENT, APPROVER, APPROVER2, EDITOR, VIEWER, Sandbox, running_sandbox
+from bot.sandbox.harness import (
+    AGENT,
+    AGENT_ZH,
+    APPROVER,
+    APPROVER2,
+    APPROVER_ZH,
+    EDITOR,
+    VIEWER,
+    Sandbox,
+    running_sandbox,
+)
 from bot.sandbox.render import (
     Control,
     Screen,
@@ -41,6 +51,8 @@ PEOPLE: Final = {
     "approver": APPROVER,
     "approver2": APPROVER2,
     "viewer": VIEWER,
+    "agent_zh": AGENT_ZH,
+    "approver_zh": APPROVER_ZH,
 }
 # The app answers in the background after its ack; the screen is drawn once Slack is quiet.
 QUIET: Final = 0.3
@@ -61,7 +73,8 @@ A modal asks for its fields in turn: Enter keeps what is shown, `-` empties a fi
 `/cancel` closes the modal.
   home           open the app's Home tab
   close          close the modal on screen
-  /as approver   act as someone else: agent, editor, approver, approver2 or viewer
+  /as approver   act as someone else: agent, editor, approver, approver2, viewer,
+                 agent_zh or approver_zh (these two read Chinese)
   help           this text
   quit           leave"""
 
