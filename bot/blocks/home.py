@@ -76,13 +76,18 @@ def _pending(t: Messages, pending: list[ApprovalRequest]) -> list[Block]:
     title = t("*Waiting for approval*")
     if not pending:
         return [section(title + "\n" + t("Nothing.") + " :sparkles:")]
-    lines = [
-        f"#{request.id} · {escape(request.summary)} · "
-        + t("from %(requester)s", requester=f"<@{escape(request.requester)}>")
-        + (f" · <#{escape(request.message_channel)}>" if request.message_channel else "")
-        for request in pending[:SHOWN_PENDING]
-    ]
+    lines = [_pending_line(t, request) for request in pending[:SHOWN_PENDING]]
     more = len(pending) - SHOWN_PENDING
     if more > 0:
         lines.append(t.ngettext("…and %(count)d more.", "…and %(count)d more.", more))
     return [section(title + "\n" + "\n".join(lines))]
+
+
+def _pending_line(t: Messages, request: ApprovalRequest) -> str:
+    requester = "<@" + escape(request.requester) + ">"
+    where = f" · <#{escape(request.message_channel)}>" if request.message_channel else ""
+    return (
+        f"#{request.id} · {escape(request.summary)} · "
+        + t("from %(requester)s", requester=requester)
+        + where
+    )
