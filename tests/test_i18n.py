@@ -19,10 +19,15 @@ from hypothesis import strategies as st
 
 from bot.blocks.common import cut, escape, slack_length
 from bot.blocks.dates import slack_date
+from bot.blocks.help import BINDING_EXAMPLES, BINDING_GRAMMAR, help_blocks
+from bot.blocks.home import home_view
 from bot.i18n import LANGUAGE_NAMES, SOURCE_LANGUAGE, messages, negotiate, po_path
 from bot.locales import Locales
 from bot.models import AccountSource
+from bot.roles import Role
+from bot.sandbox.blockkit import check_message, check_view
 from bot.settings import ConfigurationError, load_settings
+from bot.store import ApprovalRequest, ApprovalStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 # As docs/i18n.md runs pybabel: the default keywords, plus `t(...)`.
@@ -299,3 +304,67 @@ async def test_a_persons_own_choice_wins_and_can_be_undone() -> None:
     assert locales.known("U1").code == "en"
     await locales.choose("U1", None, now=datetime.now(UTC))
     assert (await locales.messages(slack, "U1")).code == "zh_CN"  # type: ignore[arg-type]
+
+
+# ---- every converted builder holds Block Kit's limits in every language ---------------------
+
+long_texts = st.lists(
+    st.sampled_from([*_HARD, "授权码错误", "<!channel>", "&amp;"]), max_size=1500
+).map("".join)
+
+
+def _request(request_id: int, summary: str) -> ApprovalRequest:
+    now = datetime(2026, 11, 23, 17, 9, tzinfo=UTC)
+    return ApprovalRequest(
+        id=request_id,
+        kind="binding_delete",
+        requester="U0AGENT",
+        channel_id="C0SUPPORT",
+        operation={},
+        snapshot=[],
+        summary=summary,
+        status=ApprovalStatus.PENDING,
+        created_at=now,
+        expires_at=now + timedelta(days=1),
+        decided_by=None,
+        decided_at=None,
+        reason=None,
+        result=None,
+        finished_at=None,
+        message_channel="C0APPROVALS",
+        message_ts="1.2",
+    )
+
+
+def _all_texts(node: Any) -> list[str]:
+    if isinstance(node, list):
+        return [text for item in node for text in _all_texts(item)]
+    if not isinstance(node, dict):
+        return []
+    found = [node["text"]] if isinstance(node.get("text"), str) else []
+    return found + [t for v in node.values() if isinstance(v, dict | list) for t in _all_texts(v)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(list(LANGUAGE_NAMES)), st.lists(long_texts, max_size=14), long_texts)
+def test_home_and_help_hold_block_kit_limits_with_any_text(
+    code: str, summaries: list[str], problem: str
+) -> None:
+    t = messages(code)
+    pending = [_request(i + 1, summary) for i, summary in enumerate(summaries)]
+    view = home_view(t, list(Role), pending, choice=None).to_dict()
+    assert check_view(view) == []
+    blocks = [
+        b.to_dict()
+        for b in help_blocks(
+            t,
+            "/binding",
+            BINDING_GRAMMAR,
+            BINDING_EXAMPLES,
+            correlation_id="abc",
+            problem=escape(problem),
+        )
+    ]
+    assert check_message("help", blocks) == []
+    for text in _all_texts(view["blocks"]) + _all_texts(blocks):
+        assert slack_length(text) <= 3000
