@@ -24,10 +24,12 @@ from bot.blocks.home import home_view
 from bot.i18n import LANGUAGE_NAMES, SOURCE_LANGUAGE, messages, negotiate, po_path
 from bot.locales import Locales
 from bot.models import AccountSource
+from bot.preferences import Preferences
 from bot.roles import Role
 from bot.sandbox.blockkit import check_message, check_view
 from bot.settings import ConfigurationError, load_settings
-from bot.store import ApprovalRequest, ApprovalStatus
+from bot.store import ApprovalRequest, ApprovalStatus, ApprovalStore
+from tests.test_store import database_url, store  # noqa: F401 (fixtures: SQLite and PostgreSQL)
 
 ROOT = Path(__file__).resolve().parent.parent
 # As docs/i18n.md runs pybabel: the default keywords, plus `t(...)`.
@@ -368,3 +370,13 @@ def test_home_and_help_hold_block_kit_limits_with_any_text(
     assert check_message("help", blocks) == []
     for text in _all_texts(view["blocks"]) + _all_texts(blocks):
         assert slack_length(text) <= 3000
+
+
+async def test_a_language_choice_is_stored_and_replaced(store: ApprovalStore) -> None:  # noqa: F811
+    preferences = Preferences(store.engine)
+    assert await preferences.locale("U1") is None
+    await preferences.set_locale("U1", "zh_CN", now=datetime.now(UTC))
+    await preferences.set_locale("U2", "en", now=datetime.now(UTC))
+    await preferences.set_locale("U1", None, now=datetime.now(UTC))
+    assert await preferences.locale("U1") is None
+    assert await preferences.locale("U2") == "en"
