@@ -13,6 +13,8 @@ from bot.clients.bangwo8 import BindingsClient
 from bot.clients.http import BearerAuth
 from bot.clients.user_customer import Credentials, UserCustomerClient
 from bot.deletions import Backends
+from bot.locales import Locales
+from bot.preferences import Preferences
 from bot.roles import Roles
 from bot.settings import Settings
 from bot.store import ApprovalStore
@@ -33,6 +35,7 @@ class Deps:
     relations: UserCustomerClient
     store: ApprovalStore
     roles: Roles
+    locales: Locales
     clock: Clock = field(default=utc_now)
     acks: AckFirst = field(default_factory=AckFirst)
     # How long a modal submit waits for the backend before acking "Saving…": inside Slack's
@@ -76,13 +79,15 @@ def user_customer_client(settings: Settings) -> UserCustomerClient:
 
 
 async def open_deps(settings: Settings, *, clock: Clock = utc_now) -> Deps:
+    store = await ApprovalStore.open(settings.database_url)
     return Deps(
         settings=settings,
         bindings=BindingsClient(
             settings.bangwo8_base_url, bangwo8_auth(settings), settings.http_timeout
         ),
         relations=user_customer_client(settings),
-        store=await ApprovalStore.open(settings.database_url),
+        store=store,
         roles=Roles(settings.viewers, settings.editors, settings.approvers),
+        locales=Locales(Preferences(store.engine), settings.default_locale),
         clock=clock,
     )

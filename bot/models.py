@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
+from bot.i18n import N_
+
 
 class AccountSource(StrEnum):
     """Where a bound third-party account lives; the value is what bangwo8 expects."""
@@ -32,11 +34,12 @@ class AccountSource(StrEnum):
         return _SOURCE_ALIASES.get(text.strip().lower())
 
 
+# English names, marked for the catalogs: a view shows `t(source.label)`.
 _SOURCE_LABELS = {
-    AccountSource.DINGDING: "DingTalk",
-    AccountSource.WECHAT: "WeChat",
-    AccountSource.WORK_WECHAT: "WeCom",
-    AccountSource.OPEN: "Open platform",
+    AccountSource.DINGDING: N_("DingTalk"),
+    AccountSource.WECHAT: N_("WeChat"),
+    AccountSource.WORK_WECHAT: N_("WeCom"),
+    AccountSource.OPEN: N_("Open platform"),
 }
 
 _SOURCE_ALIASES = {
@@ -49,9 +52,17 @@ _SOURCE_ALIASES = {
     "wecom": AccountSource.WORK_WECHAT,
     "wxwork": AccountSource.WORK_WECHAT,
     "open": AccountSource.OPEN,
+    # The names the team says them by.
+    "钉钉": AccountSource.DINGDING,
+    "微信": AccountSource.WECHAT,
+    "企业微信": AccountSource.WORK_WECHAT,
+    "开放平台": AccountSource.OPEN,
 }
 
-SOURCE_ALIASES_HELP = "dingding|dingtalk|dd, wechat|wx, workwechat|wecom|wxwork, open"
+SOURCE_ALIASES_HELP = ", ".join(
+    "|".join(alias for alias, named in _SOURCE_ALIASES.items() if named is source)
+    for source in AccountSource
+)
 
 
 def _blank_if_none(value: Any) -> Any:

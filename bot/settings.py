@@ -21,6 +21,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.i18n import parse_locale
+
 UserIds = Annotated[frozenset[str], NoDecode]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
@@ -103,6 +105,8 @@ class Settings(BaseSettings):
     # settles it (never by sending it again); and how often every replica sweeps.
     approval_lease: timedelta = timedelta(minutes=2)
     sweep_interval: timedelta = timedelta(seconds=30)
+    # The language of someone whose Slack locale is unknown (see bot/i18n).
+    default_locale: str = "en-US"
 
     @model_validator(mode="wrap")
     @classmethod
@@ -164,6 +168,12 @@ class Settings(BaseSettings):
         if ttl <= timedelta(0):
             raise ValueError("must be positive")
         return ttl
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        parse_locale(value)
+        return value
 
     @field_validator("slack_api_url", "bangwo8_base_url", "user_customer_base_url")
     @classmethod

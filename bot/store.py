@@ -337,6 +337,11 @@ class ApprovalStore:
             raise
         return cls(engine)
 
+    @property
+    def engine(self) -> AsyncEngine:
+        """For the other small stores that share this database (bot/preferences.py)."""
+        return self._engine
+
     async def close(self) -> None:
         await self._engine.dispose()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -263,7 +263,7 @@ class FeatureHandlers:
 
     feature: str
     command: str
-    grammar: str
+    grammar: Sequence[str]
     examples: str
     # What each command needs, and how a refusal names it.
     needs: dict[type, tuple[Role, str]]
@@ -303,14 +303,19 @@ class FeatureHandlers:
         ref = context["correlation_id"]
         parsed = self.parse(from_slack(command.get("text", "")))
         if isinstance(parsed, Help):
+            # Answered after the ack: the reader's language may need asking Slack.
+            await ack()
+            t = await self.deps.locales.messages(client, command["user_id"])
             blocks = help_blocks(
+                t,
                 self.command,
                 self.grammar,
                 self.examples,
                 correlation_id=ref,
                 problem=parsed.problem,
             )
-            await ack(text=f"How to use {self.command}", blocks=blocks)
+            text = t("How to use %(command)s", command=self.command)
+            await respond(text=fallback_text(text), blocks=blocks)
             return
         here = Invocation(
             command["user_id"],

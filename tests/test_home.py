@@ -20,7 +20,7 @@ async def test_approvers_see_pending_requests_and_others_their_roles(sandbox: Sa
     assert "Waiting for approval" in approver_home and "#1" in approver_home
     assert "the DingTalk binding of contact 30851821" in approver_home
     agent_home = await home_text(sandbox, AGENT)
-    assert "Your roles: *viewer, editor*" in agent_home
+    assert "Your roles: *viewer and editor*" in agent_home
     assert "Waiting for approval" not in agent_home
 
 

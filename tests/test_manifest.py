@@ -43,8 +43,8 @@ def test_manifest_enables_interactivity_socket_mode_and_needed_scopes(
     assert manifest["settings"]["socket_mode_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     # commands for the slash commands, chat:write for approval cards, im:write for the DM to
-    # the requester; nothing more than the bot uses.
-    assert scopes == {"commands", "chat:write", "chat:write.public", "im:write"}
+    # the requester, users:read for each person's language (users.info); nothing more.
+    assert scopes == {"commands", "chat:write", "chat:write.public", "im:write", "users:read"}
 
 
 def test_a_broken_manifest_is_caught() -> None:

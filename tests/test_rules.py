@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks import approvals, audit, bindings, common, home, user_customer
 from bot.clients.errors import BackendTimeout
+from bot.i18n import messages
 from bot.models import AccountSource, Binding, BindingQuery, Relation, RelationKey, RelationPage
 from bot.roles import Role
 from bot.sandbox.blockkit import check_blocks, check_view
@@ -167,5 +168,6 @@ def test_a_long_audit_log_fits() -> None:
 
 def test_the_home_tab_fits_with_many_pending_requests() -> None:
     pending = [request("binding", [], ApprovalStatus.PENDING) for _ in range(60)]
-    view = home.home_view(list(Role), pending)
-    assert check_view(view.to_dict()) == []
+    for code in ("en", "zh_CN"):
+        view = home.home_view(messages(code), list(Role), pending, choice=None)
+        assert check_view(view.to_dict()) == []

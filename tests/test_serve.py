@@ -249,7 +249,7 @@ async def test_check_says_whether_the_schema_is_current(backends: Backends) -> N
     out = StringIO()
     assert await run_check(backends.settings(), out=out) == 0  # a new database
     assert (
-        "schema: ok (NOT current: at revision none; serve migrates it to 0003 at start)"
+        "schema: ok (NOT current: at revision none; serve migrates it to 0004 at start)"
         in out.getvalue()
     )
     out = StringIO()
@@ -258,7 +258,7 @@ async def test_check_says_whether_the_schema_is_current(backends: Backends) -> N
     await (await ApprovalStore.open(backends.settings().database_url)).close()  # as serve does
     out = StringIO()
     assert await run_check(backends.settings(), out=out) == 0
-    assert "schema: ok (current, revision 0003)" in out.getvalue()
+    assert "schema: ok (current, revision 0004)" in out.getvalue()
     engine = create_async_engine(normalize_database_url(backends.settings().database_url))
     async with engine.begin() as conn:
         await conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))

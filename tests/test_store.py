@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot import migrations
+from bot import migrations, preferences
 from bot.store import (
     ApprovalRequest,
     ApprovalStatus,
@@ -371,6 +371,8 @@ async def test_migrations_match_the_tables_the_store_uses(database_url: str) -> 
 
     def differences(connection: Any) -> list[Any]:
         context = MigrationContext.configure(connection)
+        # Every table on the store's metadata, the preferences' one included.
+        assert preferences.user_preferences.metadata is metadata
         return list(compare_metadata(context, metadata))
 
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+import regex
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -58,15 +59,36 @@ def escape(text: str) -> str:
     return escape_entities(text).translate(_MARKERS)
 
 
+# What a cut may not split: an escape, a piece of Slack markup (`<@U1>`, `<!date^…|…>`), and
+# a grapheme cluster (a character with its accents, an emoji sequence, a flag).
+_UNIT = regex.compile(r"&(?:amp|lt|gt);|<[^<>]*>|\X")
+
+
+def slack_length(text: str) -> int:
+    """Text length as Slack may count it: UTF-16 code units, so 😀 counts 2 and 中 counts 1.
+
+    Slack documents its limits in "characters" without saying which; this reading is never
+    shorter than a count of code points, so a text within it is within either.
+    """
+    return len(text.encode("utf-16-le")) // 2
+
+
 def cut(text: str, limit: int) -> str:
-    """Shorten to at most `limit` characters, marking the cut, never splitting an escape."""
-    if len(text) <= limit:
+    """Shorten to at most `limit` (by `slack_length`), marking the cut with an ellipsis,
+    never splitting a character, an escape or a markup span."""
+    if slack_length(text) <= limit:
         return text
-    head = text[: limit - len(ELLIPSIS)]
-    amp = head.rfind("&")
-    if amp != -1 and ";" not in head[amp:]:
-        head = head[:amp]
-    return head + ELLIPSIS
+    room = limit - slack_length(ELLIPSIS)
+    if room < 0:
+        raise ValueError(f"cannot cut to {limit}: the ellipsis alone is longer")
+    end = used = 0
+    for unit in _UNIT.finditer(text):
+        size = slack_length(unit[0])
+        if used + size > room:
+            break
+        used += size
+        end = unit.end()
+    return text[:end] + ELLIPSIS
 
 
 def plain(text: str, limit: int) -> str:

@@ -1,45 +1,93 @@
-"""The App Home tab: who you are here, what you can type, what waits for approval. Pure."""
+"""The App Home tab: who you are here, what you can type, what waits for approval, and the
+language you read. Pure."""
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject
+from typing import Final
+
+from babel.lists import format_list
+from slack_sdk.models.blocks import (
+    Block,
+    DividerBlock,
+    HeaderBlock,
+    Option,
+    PlainTextObject,
+    StaticSelectElement,
+)
 from slack_sdk.models.views import View
 
-from bot.blocks.common import context, escape, section
-from bot.blocks.help import BINDING_GRAMMAR, UC_GRAMMAR
+from bot.blocks.common import OPTION_TEXT_LIMIT, context, escape, plain, section
+from bot.blocks.help import BINDING_GRAMMAR, UC_GRAMMAR, grammar_text
+from bot.i18n import FOLLOW_SLACK, LANGUAGE_NAMES, N_, Messages
 from bot.roles import Role
 from bot.store import ApprovalRequest
 
 SHOWN_PENDING = 10
+LANGUAGE_ACTION: Final = "home_language"
+
+ROLE_NAMES: Final = {
+    Role.VIEWER: N_("viewer"),
+    Role.EDITOR: N_("editor"),
+    Role.APPROVER: N_("approver"),
+}
 
 
-def home_view(roles: list[Role], pending: list[ApprovalRequest]) -> View:
-    held = ", ".join(role.value for role in roles) or "none"
+def home_view(
+    t: Messages, roles: list[Role], pending: list[ApprovalRequest], *, choice: str | None
+) -> View:
+    """`choice`: the language the person picked here (a catalog code), None to follow Slack."""
+    held = format_list([t(ROLE_NAMES[role]) for role in roles], locale=t.locale) or t("none")
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text="support-bot")),
         section(
-            "Look up and change account bindings and user-customer relations without leaving "
-            "Slack. Deletes are previewed, confirmed, and run only after a second person approves."
+            t(
+                "Look up and change account bindings and user-customer relations without leaving "
+                "Slack. Deletes are previewed, confirmed, and run only after a second person approves."
+            )
         ),
-        context(f"Your roles: *{escape(held)}*"),
+        context(t("Your roles: *%(roles)s*", roles=escape(held))),
+        section(t("*Language*"), accessory=_language_select(t, choice)),
         DividerBlock(),
-        section(f"*Bindings*\n{BINDING_GRAMMAR}"),
-        section(f"*User-customer relations*\n{UC_GRAMMAR}"),
+        section(t("*Bindings*") + "\n" + grammar_text(t, BINDING_GRAMMAR)),
+        section(t("*User-customer relations*") + "\n" + grammar_text(t, UC_GRAMMAR)),
     ]
     if Role.APPROVER in roles:
-        blocks += [DividerBlock(), *_pending(pending)]
+        blocks += [DividerBlock(), *_pending(t, pending)]
     return View(type="home", blocks=blocks)
 
 
-def _pending(pending: list[ApprovalRequest]) -> list[Block]:
-    if not pending:
-        return [section("*Waiting for approval*\nNothing. :sparkles:")]
-    lines = [
-        f"#{request.id} · {escape(request.summary)} · from <@{escape(request.requester)}>"
-        + (f" · <#{escape(request.message_channel)}>" if request.message_channel else "")
-        for request in pending[:SHOWN_PENDING]
+def _language_select(t: Messages, choice: str | None) -> StaticSelectElement:
+    # Each language is named in itself, so whoever cannot read the current one finds theirs.
+    choices = [(code, name) for code, name in LANGUAGE_NAMES.items()]
+    choices.append((FOLLOW_SLACK, t("Use my Slack language")))
+    options = [
+        Option(value=value, text=PlainTextObject(text=plain(label, OPTION_TEXT_LIMIT)))
+        for value, label in choices
     ]
+    picked = choice if choice in LANGUAGE_NAMES else FOLLOW_SLACK
+    return StaticSelectElement(
+        action_id=LANGUAGE_ACTION,
+        options=options,
+        initial_option=next(option for option in options if option.value == picked),
+    )
+
+
+def _pending(t: Messages, pending: list[ApprovalRequest]) -> list[Block]:
+    title = t("*Waiting for approval*")
+    if not pending:
+        return [section(title + "\n" + t("Nothing.") + " :sparkles:")]
+    lines = [_pending_line(t, request) for request in pending[:SHOWN_PENDING]]
     more = len(pending) - SHOWN_PENDING
     if more > 0:
-        lines.append(f"…and {more} more.")
-    return [section("*Waiting for approval*\n" + "\n".join(lines))]
+        lines.append(t.ngettext("…and %(count)d more.", "…and %(count)d more.", more))
+    return [section(title + "\n" + "\n".join(lines))]
+
+
+def _pending_line(t: Messages, request: ApprovalRequest) -> str:
+    requester = "<@" + escape(request.requester) + ">"
+    where = f" · <#{escape(request.message_channel)}>" if request.message_channel else ""
+    return (
+        f"#{request.id} · {escape(request.summary)} · "
+        + t("from %(requester)s", requester=requester)
+        + where
+    )

@@ -20,8 +20,10 @@ from typing import Any, Final, Protocol, TextIO
 from bot.roles import Role
 from bot.sandbox.harness import (
     AGENT,
+    AGENT_ZH,
     APPROVER,
     APPROVER2,
+    APPROVER_ZH,
     EDITOR,
     VIEWER,
     Sandbox,
@@ -50,6 +52,8 @@ PEOPLE: Final = {
     "approver": APPROVER,
     "approver2": APPROVER2,
     "viewer": VIEWER,
+    "agent_zh": AGENT_ZH,
+    "approver_zh": APPROVER_ZH,
 }
 # The app answers in the background after its ack; the screen is drawn once Slack is quiet.
 QUIET: Final = 0.3
@@ -70,7 +74,8 @@ A modal asks for its fields in turn: Enter keeps what is shown, `-` empties a fi
 `/cancel` closes the modal.
   home           open the app's Home tab
   close          close the modal on screen
-  /as approver   act as someone else: agent, editor, approver, approver2 or viewer
+  /as approver   act as someone else: agent, editor, approver, approver2, viewer,
+                 agent_zh or approver_zh (these two read Chinese)
   help           this text
   quit           leave"""
 

@@ -31,6 +31,9 @@ EDITOR = "U0EDITOR"
 APPROVER = "U0APPROVER"
 APPROVER2 = "U0APPROVER2"
 VIEWER = "U0VIEWER"
+# Chinese-speaking people (Slack locale zh-CN).
+AGENT_ZH = "U0AGENTZH"
+APPROVER_ZH = "U0APPROVERZH"
 APPROVAL_CHANNEL = "C0APPROVALS"
 
 
@@ -84,8 +87,8 @@ def sandbox_settings(
         "user_customer_secret": None,
         "database_url": f"sqlite+aiosqlite:///{database}",
         "approval_channel": APPROVAL_CHANNEL,
-        "editors": frozenset({AGENT, EDITOR}),
-        "approvers": frozenset({APPROVER, APPROVER2}),
+        "editors": frozenset({AGENT, EDITOR, AGENT_ZH}),
+        "approvers": frozenset({APPROVER, APPROVER2, APPROVER_ZH}),
         "viewers": frozenset(),
         "http_timeout": 2.0,
     }

@@ -19,8 +19,10 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Final, TypeVar
 from urllib.parse import parse_qsl, urlencode
+from zoneinfo import ZoneInfo
 
 import httpx
 from starlette.applications import Starlette
@@ -66,12 +68,15 @@ _PICKED: Final = {
     "conversations_select": ("selected_conversation", "initial_conversation"),
     "channels_select": ("selected_channel", "initial_channel"),
 }
+# id: (name, real name, Slack locale, time zone)
 _PEOPLE: Final = {
-    "U0AGENT": ("agent", "Alex Agent"),
-    "U0EDITOR": ("editor", "Erin Editor"),
-    "U0APPROVER": ("approver", "Avery Approver"),
-    "U0APPROVER2": ("approver2", "Ari Approver"),
-    "U0VIEWER": ("viewer", "Val Viewer"),
+    "U0AGENT": ("agent", "Alex Agent", "en-US", "Asia/Shanghai"),
+    "U0EDITOR": ("editor", "Erin Editor", "en-US", "Asia/Shanghai"),
+    "U0APPROVER": ("approver", "Avery Approver", "en-US", "Asia/Shanghai"),
+    "U0APPROVER2": ("approver2", "Ari Approver", "en-GB", "Europe/London"),
+    "U0VIEWER": ("viewer", "Val Viewer", "en-US", "America/Los_Angeles"),
+    "U0AGENTZH": ("agent_zh", "李娜", "zh-CN", "Asia/Shanghai"),
+    "U0APPROVERZH": ("approver_zh", "王芳", "zh-CN", "Asia/Shanghai"),
 }
 _CHANNELS: Final = {"C0SUPPORT": "support", "C0APPROVALS": "support-approvals"}
 
@@ -336,6 +341,8 @@ class SlackEmulator:
         self.response_posts: list[ResponsePost] = []
         # Every request sent to the app, as sent, so a test can replay it.
         self.sent: list[tuple[bytes, dict[str, str]]] = []
+        # Web API methods that answer only once their event is set: a test holds Slack slow.
+        self.held: dict[str, asyncio.Event] = {}
         self.users: dict[str, Json] = {uid: self._person(uid, *n) for uid, n in _PEOPLE.items()}
         self.channels: dict[str, Json] = {
             cid: {"id": cid, "name": n} for cid, n in _CHANNELS.items()
@@ -898,6 +905,8 @@ class SlackEmulator:
 
     async def _api(self, request: Request) -> Response:
         method = request.path_params["method"]
+        if method in self.held:
+            await self.held[method].wait()
         args: Json = {}
         # Recorded after handling, so a test that sees the call also sees its effects.
         try:
@@ -985,6 +994,9 @@ class SlackEmulator:
         user = self.users.get(str(args.get("user")))
         if user is None:
             raise _SlackError("user_not_found", repr(args.get("user")), violation=False)
+        # As in Slack, the locale is there only for callers who ask for it.
+        if str(args.get("include_locale")).lower() not in ("true", "1"):
+            user = {k: v for k, v in user.items() if k != "locale"}
         return {"ok": True, "user": user}
 
     def _conversations_open(self, args: Json) -> Json:
@@ -1271,7 +1283,9 @@ class SlackEmulator:
 
     # ---- payload pieces ----------------------------------------------------------------------
 
-    def _person(self, user_id: str, name: str, real_name: str) -> Json:
+    def _person(self, user_id: str, name: str, real_name: str, locale: str, tz: str) -> Json:
+        zone = ZoneInfo(tz)
+        now = datetime.fromtimestamp(self.clock(), zone)
         return {
             "id": user_id,
             "team_id": self.team_id,
@@ -1279,9 +1293,10 @@ class SlackEmulator:
             "real_name": real_name,
             "deleted": False,
             "is_bot": False,
-            "tz": "Asia/Shanghai",
-            "tz_label": "China Standard Time",
-            "tz_offset": 8 * 3600,
+            "locale": locale,
+            "tz": tz,
+            "tz_label": now.tzname(),
+            "tz_offset": int(now.utcoffset().total_seconds()),  # type: ignore[union-attr]
             "profile": {"display_name": name, "real_name": real_name, "team": self.team_id},
         }
 

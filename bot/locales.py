@@ -1,0 +1,99 @@
+"""Which language each person reads: their own choice, else their Slack locale, else the default.
+
+The Slack locale costs a `users.info` call, so it is asked after the ack (never inside it),
+once per person however many requests arrive together, and kept for a bounded time in a
+bounded cache. A person's own choice is read from the database on every answer, so a choice
+made on one replica holds on all of them at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Final
+
+import aiohttp
+from cachetools import TTLCache
+from slack_sdk.errors import SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.i18n import LANGUAGE_NAMES, Messages, messages, messages_for
+from bot.preferences import Preferences
+
+log = logging.getLogger("bot.locales")
+
+# users.info is quick; past this the person is answered in the default language instead.
+LOOKUP_TIMEOUT: Final = 2.0
+# A change of Slack language shows within the hour; a 10,000-person workspace stays in memory.
+CACHE_TTL: Final = 3600.0
+CACHE_SIZE: Final = 10_000
+
+
+class Locales:
+    def __init__(
+        self,
+        preferences: Preferences,
+        default: str,
+        *,
+        ttl: float = CACHE_TTL,
+        maxsize: int = CACHE_SIZE,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.preferences = preferences
+        self.default = default
+        self._slack: TTLCache[str, str | None] = TTLCache(maxsize, ttl, timer=timer)
+        self._answered: TTLCache[str, str] = TTLCache(maxsize, ttl, timer=timer)
+        self._asking: dict[str, asyncio.Task[str | None]] = {}
+
+    def known(self, user: str) -> Messages:
+        """For what must be said inside the ack: memory only, the language last used, or
+        the default. Prefer answering after the ack with `messages()`."""
+        code = self._answered.get(user)
+        return messages(code) if code else messages_for(None, self.default)
+
+    async def messages(self, client: AsyncWebClient, user: str) -> Messages:
+        """The language to answer `user` in. Call it after the ack."""
+        choice = await self.preferences.locale(user)
+        if choice in LANGUAGE_NAMES:
+            chosen = messages(choice)
+        else:
+            chosen = messages_for(await self.slack_locale(client, user), self.default)
+        self._answered[user] = chosen.code
+        return chosen
+
+    async def choice(self, user: str) -> str | None:
+        """The person's own choice (a catalog code), None when they follow Slack."""
+        choice = await self.preferences.locale(user)
+        return choice if choice in LANGUAGE_NAMES else None
+
+    async def choose(self, user: str, choice: str | None, *, now: datetime) -> None:
+        await self.preferences.set_locale(user, choice, now=now)
+        self._answered.pop(user, None)
+
+    async def slack_locale(self, client: AsyncWebClient, user: str) -> str | None:
+        """The person's Slack locale (`zh-CN`), None when Slack did not say."""
+        if user in self._slack:
+            return self._slack[user]
+        task = self._asking.get(user)
+        if task is None:
+            task = asyncio.create_task(self._ask_slack(client, user))
+            self._asking[user] = task
+            task.add_done_callback(lambda _: self._asking.pop(user, None))
+        # One waiter giving up must not cancel the question the others wait for.
+        return await asyncio.shield(task)
+
+    async def _ask_slack(self, client: AsyncWebClient, user: str) -> str | None:
+        try:
+            async with asyncio.timeout(LOOKUP_TIMEOUT):
+                answer = await client.users_info(user=user, include_locale=True)
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
+            # Not cached: the next request asks again.
+            log.warning("slack locale unknown", extra={"user": user, "error": repr(error)})
+            return None
+        locale = (answer.get("user") or {}).get("locale")
+        found = locale if isinstance(locale, str) and locale else None
+        self._slack[user] = found
+        return found
