@@ -35,6 +35,16 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
         process_before_response=False,
     )
     app.use(_trace_request)
+
+    async def pooled_respond(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        # Every answer through one keep-alive pool, not a new session per post.
+        if context.response_url:
+            context["respond"] = deps.responses.respond_to(context.response_url)
+        return await next()
+
+    app.use(pooled_respond)
     app.error(_on_unexpected_error)
     handlers.register(app, deps)
     return app

@@ -34,8 +34,7 @@ def http_app(bolt_app: AsyncApp, deps: Deps) -> Starlette:
     slack = AsyncSlackRequestHandler(bolt_app)
 
     async def events(request: Request) -> Response:
-        with deps.acks.acking():
-            return await slack.handle(request)
+        return await slack.handle(request)
 
     async def healthz(_: Request) -> Response:
         store_ok = await deps.store.ping()

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     allow_self_approval: bool = False
     approval_ttl: timedelta = timedelta(hours=24)
     http_timeout: float = Field(default=10.0, gt=0, le=120)
+    # Connections per backend, and how long a request may wait for one (apart from HTTP_TIMEOUT).
+    http_max_connections: int = Field(default=100, ge=1, le=1000)
+    http_queue_timeout: float = Field(default=5.0, gt=0, le=120)
 
     @field_validator("viewers", "editors", "approvers", mode="before")
     @classmethod

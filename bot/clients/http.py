@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Generator
@@ -53,14 +54,18 @@ class JsonHttp:
         auth: httpx.Auth | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int = 100,
+        queue_timeout: float | None = None,
     ) -> None:
         self.name = name
-        self._timeout = timeout
+        self._max_connections = max_connections
+        self._queue_timeout = timeout if queue_timeout is None else queue_timeout
         # Requests beyond `max_connections` wait for a slot here, not in httpx's pool: httpcore
         # rescans every queued request against every connection whenever one starts or ends,
         # so a burst of lookups on a slow backend (hundreds queued) starved the event loop and
         # with it the acks of new commands. A semaphore queues in O(1), in arrival order.
         self._slots = asyncio.Semaphore(max_connections)
+        # Identical reads in flight share one request (see `send`).
+        self._in_flight: dict[str, asyncio.Task[tuple[int, Any]]] = {}
         self._client = httpx.AsyncClient(
             base_url=base_url,
             auth=auth,
@@ -81,9 +86,28 @@ class JsonHttp:
     ) -> tuple[int, Any]:
         """Send one request; return (HTTP status, parsed JSON) or raise a typed error.
 
+        A read identical to one already in flight (same method, path, parameters and body)
+        is not sent again: every caller gets the answer of the one request, the same parsed
+        object, which callers only read. Writes are always sent, each exactly once.
+
         `queued=False` skips the wait for a connection slot: for a request sent on behalf of
         one that already holds a slot (a login), which would otherwise wait for itself.
         """
+        if write or not queued or not kwargs.keys() <= {"params", "json"}:
+            return await self._send(method, path, write=write, queued=queued, **kwargs)
+        key = f"{method} {path} {json.dumps(kwargs, sort_keys=True, default=str)}"
+        shared = self._in_flight.get(key)
+        if shared is None:
+            shared = asyncio.create_task(self._send(method, path, write=False, **kwargs))
+            self._in_flight[key] = shared
+            shared.add_done_callback(lambda _: self._in_flight.pop(key, None))
+            shared.add_done_callback(_retrieve)
+        # One caller giving up (a cancelled task) does not cancel the others' answer.
+        return await asyncio.shield(shared)
+
+    async def _send(
+        self, method: str, path: str, *, write: bool, queued: bool = True, **kwargs: Any
+    ) -> tuple[int, Any]:
         started = time.perf_counter()
         try:
             if queued:
@@ -94,8 +118,8 @@ class JsonHttp:
             self._log(method, path, "busy", started)
             raise BackendBusy(
                 self.name,
-                f"Too many requests to {self.name} are already waiting; nothing was sent."
-                " Try again in a moment.",
+                f"All {self._max_connections} connections to {self.name} stayed busy for"
+                f" {self._queue_timeout:g} s; nothing was sent. Try again in a moment.",
             ) from error
         except _NOT_SENT as error:
             self._log(method, path, "unreachable", started, error=type(error).__name__)
@@ -106,12 +130,15 @@ class JsonHttp:
         except httpx.TransportError as error:
             self._log(method, path, "transport-error", started, error=type(error).__name__)
             raise self._no_verdict(write, "dropped the connection") from error
-        self._log(method, path, response.status_code, started)
+        if response.status_code >= 400 or log.isEnabledFor(logging.DEBUG):
+            self._log(method, path, response.status_code, started)
         return response.status_code, self._parse(response, write)
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        # The wait for a connection has its own budget (HTTP_QUEUE_TIMEOUT); HTTP_TIMEOUT
+        # starts once the request has one.
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self._queue_timeout):
                 await self._slots.acquire()
         except TimeoutError:
             # Nothing was sent: the same as httpx running out of pooled connections.
@@ -139,8 +166,11 @@ class JsonHttp:
             ) from None
 
     def _log(self, method: str, path: str, outcome: object, started: float, **extra: str) -> None:
+        """Failures at INFO; a successful call only at DEBUG (a lookup logs its own line)."""
         elapsed_ms = (time.perf_counter() - started) * 1000
-        log.info(
+        level = logging.DEBUG if isinstance(outcome, int) and outcome < 400 else logging.INFO
+        log.log(
+            level,
             "backend call",
             extra={
                 "backend": self.name,
@@ -151,6 +181,12 @@ class JsonHttp:
                 **extra,
             },
         )
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    # A shared read whose callers all gave up still ends; its error is theirs, not asyncio's.
+    if not task.cancelled():
+        task.exception()
 
 
 def unrecognized_answer(backend: str, status: int, *, write: bool, what: str) -> BackendError:
