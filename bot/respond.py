@@ -3,8 +3,9 @@
 bolt's `respond` builds a fresh `AsyncWebhookClient` for every call, and that client opens a
 new aiohttp session (a new connection pool, a new TCP connection) for every post: most of a
 lookup's cost after its backend calls. Here every response_url post of the process shares
-one pool with keep-alive connections. Posts are never retried: a retried post that had
-arrived would show a person the same answer twice (Slack allows five posts per URL).
+one pool with keep-alive connections, and the message is built exactly as bolt builds it.
+Posts are never re-sent (aiohttp re-sends no POST): a post that had arrived would show a
+person the same answer twice, and Slack allows five posts per URL.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.context.respond.internals import _build_message
 from slack_sdk.models.attachments import Attachment
 from slack_sdk.models.blocks import Block
-from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
+from slack_sdk.webhook.webhook_response import WebhookResponse
 
 # Slack answers a response_url post in well under a second; a hung one must not hold a task.
 POST_TIMEOUT = 30.0
@@ -48,14 +49,14 @@ class ResponseUrlPoster:
             self._session = None
 
 
-class PooledRespond(AsyncRespond):  # type: ignore[misc]
+class PooledRespond(AsyncRespond):
     """bolt's `respond`, posting through the shared pool; same arguments, same answer."""
 
     def __init__(self, *, response_url: str, poster: ResponseUrlPoster) -> None:
         super().__init__(response_url=response_url)
         self._poster = poster
 
-    async def __call__(  # type: ignore[override]
+    async def __call__(
         self,
         text: str | dict[str, Any] = "",
         blocks: Sequence[dict[str, Any] | Block] | None = None,
@@ -83,10 +84,10 @@ class PooledRespond(AsyncRespond):  # type: ignore[misc]
                 thread_ts=thread_ts,
                 metadata=metadata,
             )
-        client = AsyncWebhookClient(
-            url=self.response_url,
-            session=self._poster.session(),
-            timeout=int(POST_TIMEOUT),
-            retry_handlers=[],
+        url = self.response_url
+        assert url is not None  # set in __init__
+        async with self._poster.session().post(url, json=message) as answer:
+            body = await answer.text()
+        return WebhookResponse(
+            url=url, status_code=answer.status, body=body, headers=dict(answer.headers)
         )
-        return await client.send_dict(message)

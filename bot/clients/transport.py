@@ -8,54 +8,88 @@ connections in a per-host queue and costs about a tenth of that.
 
 Only the wire changes: callers keep httpx's `AsyncClient` (base URL, auth, timeouts, typed
 exceptions), and aiohttp's failures are raised as the httpx exceptions they correspond to.
+`exchange` is the same wire without httpx's Request and Response objects, for `JsonHttp`'s
+lean path.
+
+A write is sent at most once. aiohttp re-sends an "idempotent" request (PUT and DELETE
+among them) once when a kept-alive connection drops; a backend's PUT or DELETE may well
+have been applied before the drop, so writes go through a session that never re-sends.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 import aiohttp
 import httpx
+from multidict import CIMultiDictProxy
 from yarl import URL
 
 # httpx sets these itself; aiohttp must not add its own.
 _SKIP_AUTO_HEADERS = frozenset({"User-Agent", "Accept", "Accept-Encoding", "Content-Type"})
+# Reads aiohttp may re-send on a dropped kept-alive connection: they change nothing.
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+Timeouts = Mapping[str, float | None]
+RawHeaders = tuple[tuple[bytes, bytes], ...]
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, max_connections: int = 100, keepalive_expiry: float = 5.0) -> None:
         self._max_connections = max_connections
         self._keepalive_expiry = keepalive_expiry
-        self._session: aiohttp.ClientSession | None = None
+        self._reads: aiohttp.ClientSession | None = None
+        self._writes: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
-    def _open(self) -> aiohttp.ClientSession:
-        # Created on first use: aiohttp wants a running event loop.
-        if self._session is None:
+    def _session(self, method: str) -> aiohttp.ClientSession:
+        # Created on first use: aiohttp wants a running event loop. Both share one pool.
+        if self._reads is None or self._writes is None:
             connector = aiohttp.TCPConnector(
                 limit=self._max_connections, keepalive_timeout=self._keepalive_expiry
             )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                auto_decompress=False,  # httpx decodes by Content-Encoding itself
-                skip_auto_headers=_SKIP_AUTO_HEADERS,
-                cookie_jar=aiohttp.DummyCookieJar(),  # httpx keeps cookies, not the wire
+            self._reads, self._writes = (
+                aiohttp.ClientSession(
+                    connector=connector,
+                    connector_owner=False,
+                    auto_decompress=False,  # httpx decodes by Content-Encoding itself
+                    skip_auto_headers=_SKIP_AUTO_HEADERS,
+                    cookie_jar=aiohttp.DummyCookieJar(),  # httpx keeps cookies, not the wire
+                )
+                for _ in range(2)
             )
-        return self._session
+            # aiohttp has no public switch for this; without it a PUT or DELETE whose
+            # connection dropped is sent again.
+            self._writes._retry_connection = False
+        return self._reads if method in _READS else self._writes
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        timeouts = request.extensions.get("timeout", {})
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=timeouts.get("pool"),
-            sock_connect=timeouts.get("connect"),
-            sock_read=timeouts.get("read"),
-        )
-        body = await request.aread()
+    def _timeout(self, timeouts: Timeouts) -> aiohttp.ClientTimeout:
+        key = (timeouts.get("pool"), timeouts.get("connect"), timeouts.get("read"))
+        found = self._timeouts.get(key)
+        if found is None:
+            found = aiohttp.ClientTimeout(
+                total=None, connect=key[0], sock_connect=key[1], sock_read=key[2]
+            )
+            self._timeouts[key] = found
+        return found
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes | None,
+        timeouts: Timeouts,
+        request: httpx.Request | None = None,
+    ) -> tuple[int, str, CIMultiDictProxy[str], RawHeaders, bytes]:
+        """Send one request; (status, reason, headers, raw headers, body) or an httpx error."""
         try:
-            async with self._open().request(
-                request.method,
-                URL(str(request.url), encoded=True),  # as httpx encoded it, not re-quoted
-                headers=request.headers.multi_items(),
+            async with self._session(method).request(
+                method,
+                URL(url, encoded=True),  # as the caller encoded it, not re-quoted
+                headers=list(headers),
                 data=body or None,
-                timeout=timeout,
+                timeout=self._timeout(timeouts),
                 allow_redirects=False,
             ) as answer:
                 content = await answer.read()
@@ -71,18 +105,30 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             raise httpx.RemoteProtocolError(str(error), request=request) from error
         except aiohttp.ClientError as error:
             raise httpx.ReadError(str(error) or type(error).__name__, request=request) from error
+        return answer.status, answer.reason or "", answer.headers, answer.raw_headers, content
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        status, reason, _, raw_headers, content = await self.exchange(
+            request.method,
+            str(request.url),
+            request.headers.multi_items(),
+            await request.aread(),
+            request.extensions.get("timeout", {}),
+            request,
+        )
         return httpx.Response(
-            answer.status,
-            headers=answer.raw_headers,
+            status,
+            headers=raw_headers,
             content=content,
             request=request,
-            extensions={
-                "http_version": b"HTTP/1.1",
-                "reason_phrase": (answer.reason or "").encode(),
-            },
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason.encode()},
         )
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._reads is not None and self._writes is not None:
+            connector = self._reads.connector
+            await self._reads.close()
+            await self._writes.close()
+            if connector is not None:
+                await connector.close()
+            self._reads = self._writes = None
