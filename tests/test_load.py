@@ -1,9 +1,14 @@
-"""Under load: identical reads in flight are sent once; a full pool is named with a Retry."""
+"""Under load: identical reads in flight are sent once, writes at most once; a full pool offers Retry."""
 
 from __future__ import annotations
 
 import asyncio
 
+import httpx
+import pytest
+
+from bot.clients.errors import WriteOutcomeUnknown
+from bot.clients.http import JsonHttp
 from bot.sandbox.harness import Sandbox
 from tests.conftest import MakeSandbox
 from tests.helpers import command, elements, reply, text_of
@@ -41,9 +46,7 @@ async def test_writes_are_never_shared(make_sandbox: MakeSandbox) -> None:
 async def test_a_source_that_got_no_connection_is_offered_for_retry(
     make_sandbox: MakeSandbox,
 ) -> None:
-    sandbox = await make_sandbox(
-        http_timeout=5.0, http_max_connections=1, http_queue_timeout=0.3
-    )
+    sandbox = await make_sandbox(http_timeout=5.0, http_max_connections=1, http_queue_timeout=0.3)
     sandbox.bangwo8.faults.inject(latency=1.0, method="GET")
     message = await command(sandbox, "/binding", "30851821")
 
@@ -60,3 +63,32 @@ async def test_a_source_that_got_no_connection_is_offered_for_retry(
     answered = await reply(sandbox, ack)
     assert "could not be checked" not in text_of(answered)
     assert gets(sandbox)[-1] == retry.split()[1]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+async def test_a_write_whose_connection_drops_is_sent_once_and_reported_unknown(
+    method: str,
+) -> None:
+    """aiohttp re-sends PUT and DELETE on a dropped connection; a backend may have applied it."""
+    received: list[bytes] = []
+
+    async def drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.close()  # applied, perhaps, but no answer
+
+    server = await asyncio.start_server(drop, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    http = JsonHttp(
+        name="bangwo8",
+        base_url=f"http://127.0.0.1:{port}",
+        timeout=2.0,
+        auth=httpx.BasicAuth("agent", "secret"),
+    )
+    try:
+        with pytest.raises(WriteOutcomeUnknown, match="not known whether the change was made"):
+            await http.send(method, "/api", write=True, json={"cId": 1})
+    finally:
+        await http.aclose()
+        server.close()
+    assert len(received) == 1
+    assert received[0].startswith(method.encode())
