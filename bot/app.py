@@ -18,6 +18,8 @@ from bot.logs import new_correlation_id, stamp_correlation_ids
 from bot.settings import Settings
 
 log = logging.getLogger("bot.app")
+# An ack this slow is logged at INFO: Slack gives up at 3000 ms.
+SLOW_ACK_MS = 1000.0
 
 
 def build_app(settings: Settings, deps: Deps) -> AsyncApp:
@@ -65,20 +67,30 @@ async def _trace_request(
     body: dict[str, Any],
     next: Callable[[], Awaitable[BoltResponse]],
 ) -> BoltResponse:
-    """Give each request a correlation id, and log one line when it has been acked."""
+    """Give each request a correlation id; log its ack when it was slow or not a 200.
+
+    A quick ack is logged at DEBUG only: the line for what the request did (a lookup, a
+    change, a refusal) carries the same reference, and on a busy day half the log volume
+    was "acked".
+    """
     ref = new_correlation_id()
     context["correlation_id"] = ref
     started = time.perf_counter()
     response = await next()
-    log.info(
-        "acked",
-        extra={
-            "what": _what(body),
-            "user": context.user_id,
-            "ack_ms": round((time.perf_counter() - started) * 1000, 1),
-            "status": response.status if response else None,
-        },
-    )
+    ack_ms = (time.perf_counter() - started) * 1000
+    status = response.status if response else None
+    level = logging.DEBUG if status == 200 and ack_ms < SLOW_ACK_MS else logging.INFO
+    if log.isEnabledFor(level):
+        log.log(
+            level,
+            "acked",
+            extra={
+                "what": _what(body),
+                "user": context.user_id,
+                "ack_ms": round(ack_ms, 1),
+                "status": status,
+            },
+        )
     return response
 
 

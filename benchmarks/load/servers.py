@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -100,8 +101,6 @@ async def serve_bolt(app: Any, port: int) -> None:
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
-    from bot.server import tune_garbage_collector
-
     handler = AsyncSlackRequestHandler(app)
 
     async def events(request: Request) -> Response:
@@ -116,7 +115,11 @@ async def serve_bolt(app: Any, port: int) -> None:
             Route("/healthz", healthz, methods=["GET"]),
         ]
     )
-    tune_garbage_collector()  # as `support-bot serve` does
+    # As `bot.server.tune_garbage_collector` does for the app (imported, it would bring the
+    # whole app into this process).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
     config = uvicorn.Config(asgi, host="127.0.0.1", port=port, log_config=None, access_log=False)
     await uvicorn.Server(config).serve()
 
