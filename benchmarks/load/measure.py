@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import itertools
 import json
@@ -85,13 +86,22 @@ class Answers:
     """The response_url endpoint: when each command's answer arrived, and what it said."""
 
     by_id: dict[str, Answer] = field(default_factory=dict)
+    _waiting: dict[str, asyncio.Future[None]] = field(default_factory=dict)
 
     def record(self, path: str, body: bytes) -> None:
         command_id = path.rsplit("/", 1)[-1]
         if command_id in self.by_id:
             self.by_id[command_id].posts += 1
-        else:
-            self.by_id[command_id] = Answer(time.perf_counter(), body)
+            return
+        self.by_id[command_id] = Answer(time.perf_counter(), body)
+        waiter = self._waiting.pop(command_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def expect(self, command_id: str) -> asyncio.Future[None]:
+        """A future done when this command's answer arrives."""
+        waiter = self._waiting[command_id] = asyncio.get_running_loop().create_future()
+        return waiter
 
     async def wait_for(self, ids: Iterable[str], timeout: float) -> None:
         wanted = list(ids)
@@ -240,7 +250,11 @@ class Bench:
         }
 
     async def throughput(self, target: Child, workers: int, warmup: float, window: float) -> Json:
-        """`workers` commands always in flight; what is acked and answered once steady."""
+        """`workers` commands always in flight; what is acked and answered once steady.
+
+        A command is in flight until it is answered (for the bare app: acked), as when people
+        wait for their answer before asking again; the next one follows at once.
+        """
         answering = target.name != "bare"
         tag = f"{target.name}-loop-{next(self._serial)}"
         samples: list[Sample] = []
@@ -252,8 +266,12 @@ class Bench:
         async def worker() -> None:
             while time.perf_counter() < end:
                 command_id, request = self._command(target, tag, None)
+                answered = self.answers.expect(command_id) if answering else None
                 sample = Sample(command_id, time.perf_counter())
                 samples.append(await exchange(target.port, request, sample))
+                if answered is not None and sample.status == 200:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(answered, 30)
 
         async def snapshot() -> None:
             await asyncio.sleep(begin - time.perf_counter())
