@@ -12,6 +12,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -97,10 +98,10 @@ def answer(cid: int, outcomes: dict[str, Any], ref: str, elapsed: float) -> list
     return blocks
 
 
-def lean_app(urls: Json, signing_secret: str, bot_token: str) -> AsyncApp:
-    from bot import logs
-
-    logs.configure(logging.WARNING)
+def lean_app(
+    urls: Json, signing_secret: str, bot_token: str
+) -> tuple[AsyncApp, Callable[[], Awaitable[None]]]:
+    """The app, and what closes its sessions; its process logs at WARNING (`serve_lean`)."""
     log = logging.getLogger("lean")
     app = AsyncApp(
         signing_secret=signing_secret,
@@ -156,5 +157,9 @@ def lean_app(urls: Json, signing_secret: str, bot_token: str) -> AsyncApp:
             if response.status != 200:
                 log.warning("response_url refused", extra={"status": response.status})
 
+    async def close() -> None:
+        for opened in sessions.values():
+            await opened.close()
+
     app.command("/binding")(binding)
-    return app
+    return app, close

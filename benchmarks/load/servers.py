@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import logging
 import os
 import signal
 from typing import Any
@@ -147,8 +148,11 @@ async def serve_bare(port: int, urls: Json) -> None:
 
 async def serve_lean(port: int, urls: Json) -> None:
     from benchmarks.load.lean import lean_app
+    from bot import logs
 
-    await serve_bolt(lean_app(urls, SIGNING_SECRET, BOT_TOKEN), port)
+    logs.configure(logging.WARNING)
+    app, _ = lean_app(urls, SIGNING_SECRET, BOT_TOKEN)  # the process ends with its sessions
+    await serve_bolt(app, port)
 
 
 def run_role(role: str, port: int, urls: Json) -> None:
