@@ -119,7 +119,7 @@ def lean_app(
         backend = session(
             "bangwo8",
             base_url=urls["bangwo8"],
-            auth=aiohttp.BasicAuth("agent@example.com", "secret"),
+            headers={"Authorization": aiohttp.encode_basic_auth("agent@example.com", "secret")},
             timeout=aiohttp.ClientTimeout(total=10),
         )
         params = {"account_source": source, "cId": str(cid)}
