@@ -1,6 +1,6 @@
 """support-bot under load, side by side with a lean reference app and a bare ack-only app.
 
-    python benchmarks/ack.py            # the full run: three rounds, about five minutes
+    python benchmarks/ack.py            # the full run: three rounds, three to four minutes
     python benchmarks/ack.py --quick    # three short rounds, for a first look
     python -m benchmarks.load [--quick] # the same
 
