@@ -39,6 +39,16 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
     # Bolt's own client, pointed at SLACK_API_URL; each request's client copies its base_url.
     app.client.base_url = settings.slack_api_url
     app.use(_trace_request)
+
+    async def pooled_respond(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        # Every answer through one keep-alive pool, not a new session per post.
+        if context.response_url:
+            context["respond"] = deps.responses.respond_to(context.response_url)
+        return await next()
+
+    app.use(pooled_respond)
     app.error(_on_error)
     handlers.register(app, deps)
     return app
@@ -59,15 +69,16 @@ async def _trace_request(
     body: dict[str, Any],
     next: Callable[[], Awaitable[BoltResponse]],
 ) -> BoltResponse:
-    """Give each request a correlation id and a sticky ack, and log one line as it goes to
-    its listener.
+    """Give each request a correlation id and a sticky ack; log it at DEBUG as it goes to
+    its listener (the line for what the request did carries the same reference at INFO).
 
     Bolt's `next()` returns nothing here (the listener acks after the middleware), so this
     line carries no ack time nor status: it would only ever say 0.0 and null.
     """
     context["correlation_id"] = new_correlation_id()
     context["ack"] = _StickyAck()
-    log.info("received", extra={"what": _what(body), "user": context.user_id})
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("received", extra={"what": _what(body), "user": context.user_id})
     return await next()
 
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
-from bot.acks import AckFirst
 from bot.clients.bangwo8 import BindingsClient
 from bot.clients.http import BearerAuth
 from bot.clients.user_customer import Credentials, UserCustomerClient
 from bot.deletions import Backends
 from bot.locales import Locales
 from bot.preferences import Preferences
+from bot.respond import ResponseUrlPoster
 from bot.roles import Roles
 from bot.settings import Settings
 from bot.store import ApprovalStore
@@ -37,10 +38,10 @@ class Deps:
     roles: Roles
     locales: Locales
     clock: Clock = field(default=utc_now)
-    acks: AckFirst = field(default_factory=AckFirst)
     # How long a modal submit waits for the backend before acking "Saving…": inside Slack's
     # 3 s, with room for the ack's own trip.
     modal_budget: float = 2.0
+    responses: ResponseUrlPoster = field(default_factory=ResponseUrlPoster)
 
     @property
     def backends(self) -> Backends:
@@ -50,6 +51,7 @@ class Deps:
         await self.bindings.aclose()
         await self.relations.aclose()
         await self.store.close()
+        await self.responses.aclose()
 
 
 def bangwo8_auth(settings: Settings) -> httpx.Auth:
@@ -59,12 +61,21 @@ def bangwo8_auth(settings: Settings) -> httpx.Auth:
     return httpx.BasicAuth(settings.bangwo8_account or "", password)
 
 
+def http_limits(settings: Settings) -> dict[str, Any]:
+    """How many connections each backend client opens, and how long a request waits for one."""
+    return {
+        "max_connections": settings.http_max_connections,
+        "queue_timeout": settings.http_queue_timeout,
+    }
+
+
 def user_customer_client(settings: Settings) -> UserCustomerClient:
     if settings.user_customer_token is not None:
         return UserCustomerClient(
             settings.user_customer_base_url,
             timeout=settings.http_timeout,
             token=settings.user_customer_token.get_secret_value(),
+            **http_limits(settings),
         )
     password = settings.user_customer_password
     return UserCustomerClient(
@@ -75,6 +86,7 @@ def user_customer_client(settings: Settings) -> UserCustomerClient:
             password=password.get_secret_value() if password else "",
             system=settings.user_customer_system,
         ),
+        **http_limits(settings),
     )
 
 
@@ -83,7 +95,10 @@ async def open_deps(settings: Settings, *, clock: Clock = utc_now) -> Deps:
     return Deps(
         settings=settings,
         bindings=BindingsClient(
-            settings.bangwo8_base_url, bangwo8_auth(settings), settings.http_timeout
+            settings.bangwo8_base_url,
+            bangwo8_auth(settings),
+            settings.http_timeout,
+            **http_limits(settings),
         ),
         relations=user_customer_client(settings),
         store=store,

@@ -37,8 +37,7 @@ def http_app(bolt_app: AsyncApp, deps: Deps) -> Starlette:
     door = SlackDoor(bolt_app, deps.store, secret.get_secret_value() if secret else None)
 
     async def events(request: Request) -> Response:
-        with deps.acks.acking():
-            return await door(request)
+        return await door(request)
 
     async def healthz(_: Request) -> Response:
         store_ok = await deps.store.ping()

@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     sweep_interval: timedelta = timedelta(seconds=30)
     # The language of someone whose Slack locale is unknown (see bot/i18n).
     default_locale: str = "en-US"
+    # Connections per backend, and how long a request may wait for one (apart from HTTP_TIMEOUT).
+    http_max_connections: int = Field(default=100, ge=1, le=1000)
+    http_queue_timeout: float = Field(default=5.0, gt=0, le=120)
 
     @model_validator(mode="wrap")
     @classmethod

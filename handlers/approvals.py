@@ -210,8 +210,6 @@ class ApprovalHandlers:
         await ack()
         user, ref = body["user"]["id"], context["correlation_id"]
         request_id = RequestRef.model_validate(action.get("value")).request_id
-        # Approvers click together: their acks (each a store write at the door) go first.
-        await self.deps.acks.settled()
         request = await self._request(request_id, respond, ref)
         if request is None:
             return

@@ -334,7 +334,6 @@ class FeatureHandlers:
             return
         # Something to see at once; the answer replaces it, however slow the backend.
         await ack(text="Looking up…", blocks=placeholder)
-        await self.deps.acks.settled()
         await self.run(parsed, replace(here, in_place=True))
 
     async def authorized(

@@ -36,9 +36,10 @@ class BindingsClient:
         auth: httpx.Auth,
         timeout: float,
         transport: httpx.AsyncBaseTransport | None = None,
+        **limits: Any,
     ) -> None:
         self._http = JsonHttp(
-            name=NAME, base_url=base_url, auth=auth, timeout=timeout, transport=transport
+            name=NAME, base_url=base_url, auth=auth, timeout=timeout, transport=transport, **limits
         )
 
     async def aclose(self) -> None:

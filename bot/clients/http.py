@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Generator
+from json import dumps as json_dumps
 from typing import Any
+from urllib.parse import urlencode
+from urllib.request import getproxies
 
 import httpx
+from httpx import USE_CLIENT_DEFAULT
 
 from bot.clients.errors import (
     AuthenticationFailed,
@@ -23,6 +28,8 @@ from bot.clients.errors import (
 from bot.clients.transport import AiohttpTransport
 
 log = logging.getLogger("bot.backend")
+
+_HEADERS = {"Accept": "application/json", "User-Agent": "support-bot"}
 
 # Failures raised before a request left this process: nothing can have been applied.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)
@@ -53,25 +60,41 @@ class JsonHttp:
         auth: httpx.Auth | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int = 100,
+        queue_timeout: float | None = None,
     ) -> None:
         self.name = name
-        self._timeout = timeout
+        self._max_connections = max_connections
+        self._queue_timeout = timeout if queue_timeout is None else queue_timeout
         # Requests beyond `max_connections` wait for a slot here, not in httpx's pool: httpcore
         # rescans every queued request against every connection whenever one starts or ends,
         # so a burst of lookups on a slow backend (hundreds queued) starved the event loop and
         # with it the acks of new commands. A semaphore queues in O(1), in arrival order.
         self._slots = asyncio.Semaphore(max_connections)
+        # Identical reads in flight share one request (see `send`).
+        self._in_flight: dict[str, asyncio.Task[tuple[int, Any]]] = {}
+        wire = transport or AiohttpTransport(max_connections=max_connections)
         self._client = httpx.AsyncClient(
             base_url=base_url,
             auth=auth,
             timeout=httpx.Timeout(timeout),
-            transport=transport or AiohttpTransport(max_connections=max_connections),
+            transport=wire,
             # Used only where a proxy from the environment takes over the transport.
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
-            headers={"Accept": "application/json", "User-Agent": "support-bot"},
+            headers=_HEADERS,
         )
+        # Requests are built here, not by `AsyncClient.build_request`, which merges and
+        # re-parses the URL three times and copies the client's cookies and headers: a third
+        # of a lookup's CPU. With a fixed Authorization header (basic or bearer) and no proxy
+        # from the environment, they go straight to the aiohttp wire, without httpx's Request
+        # and Response objects or its cookie jar: the same bytes on the wire, the same errors.
+        # Anything else (a login flow, a test's mock transport) goes through the client.
+        self._base = str(self._client.base_url).rstrip("/")
+        self._timeouts = self._client.timeout.as_dict()
+        lean = isinstance(wire, AiohttpTransport) and not getproxies()
+        self._lean_auth = _fixed_authorization(auth) if lean else None
+        self._wire = wire if isinstance(wire, AiohttpTransport) else None
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -81,21 +104,40 @@ class JsonHttp:
     ) -> tuple[int, Any]:
         """Send one request; return (HTTP status, parsed JSON) or raise a typed error.
 
+        A read identical to one already in flight (same method, path, parameters and body)
+        is not sent again: every caller gets the answer of the one request, the same parsed
+        object, which callers only read. Writes are always sent, each exactly once.
+
         `queued=False` skips the wait for a connection slot: for a request sent on behalf of
         one that already holds a slot (a login), which would otherwise wait for itself.
         """
+        if write or not queued or not kwargs.keys() <= {"params", "json"}:
+            return await self._send(method, path, write=write, queued=queued, **kwargs)
+        key = f"{method} {path} {json.dumps(kwargs, sort_keys=True, default=str)}"
+        shared = self._in_flight.get(key)
+        if shared is None:
+            shared = asyncio.create_task(self._send(method, path, write=False, **kwargs))
+            self._in_flight[key] = shared
+            shared.add_done_callback(lambda _: self._in_flight.pop(key, None))
+            shared.add_done_callback(_retrieve)
+        # One caller giving up (a cancelled task) does not cancel the others' answer.
+        return await asyncio.shield(shared)
+
+    async def _send(
+        self, method: str, path: str, *, write: bool, queued: bool = True, **kwargs: Any
+    ) -> tuple[int, Any]:
         started = time.perf_counter()
         try:
             if queued:
-                response = await self._request(method, path, **kwargs)
+                status, content = await self._queued(method, path, **kwargs)
             else:
-                response = await self._client.request(method, path, **kwargs)
+                status, content = await self._exchange(method, path, **kwargs)
         except httpx.PoolTimeout as error:
             self._log(method, path, "busy", started)
             raise BackendBusy(
                 self.name,
-                f"Too many requests to {self.name} are already waiting; nothing was sent."
-                " Try again in a moment.",
+                f"All {self._max_connections} connections to {self.name} stayed busy for"
+                f" {self._queue_timeout:g} s; nothing was sent. Try again in a moment.",
             ) from error
         except _NOT_SENT as error:
             self._log(method, path, "unreachable", started, error=type(error).__name__)
@@ -106,18 +148,56 @@ class JsonHttp:
         except httpx.TransportError as error:
             self._log(method, path, "transport-error", started, error=type(error).__name__)
             raise self._no_verdict(write, "dropped the connection") from error
-        self._log(method, path, response.status_code, started)
-        return response.status_code, self._parse(response, write)
+        if status >= 400 or log.isEnabledFor(logging.DEBUG):
+            self._log(method, path, status, started)
+        return status, self._parse(status, content, write)
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        auth: Any = httpx.USE_CLIENT_DEFAULT,
+    ) -> tuple[int, bytes]:
+        """Send one request as built here; (HTTP status, body) or an httpx error."""
+        url = self._base + path
+        if params:
+            url += "?" + urlencode(params)
+        content = None
+        all_headers = _HEADERS
+        if json is not None:
+            content = json_dumps(json, ensure_ascii=False, separators=(",", ":")).encode()
+            all_headers = {**all_headers, "Content-Type": "application/json"}
+        if headers:
+            all_headers = {**all_headers, **headers}
+        if self._wire is not None and self._lean_auth is not None and auth is USE_CLIENT_DEFAULT:
+            sent = [*all_headers.items(), *self._lean_auth]
+            status, *_, body = await self._wire.exchange(method, url, sent, content, self._timeouts)
+            return status, body
+        request = httpx.Request(
+            method,
+            url,
+            headers=all_headers,
+            content=content,
+            extensions={"timeout": self._timeouts},
+        )
+        response = await self._client.send(request, auth=auth)
+        return response.status_code, response.content
+
+    async def _queued(self, method: str, path: str, **kwargs: Any) -> tuple[int, bytes]:
+        # The wait for a connection has its own budget (HTTP_QUEUE_TIMEOUT); HTTP_TIMEOUT
+        # starts once the request has one.
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self._queue_timeout):
                 await self._slots.acquire()
         except TimeoutError:
             # Nothing was sent: the same as httpx running out of pooled connections.
             raise httpx.PoolTimeout("no free connection slot in time") from None
         try:
-            return await self._client.request(method, path, **kwargs)
+            return await self._exchange(method, path, **kwargs)
         finally:
             self._slots.release()
 
@@ -128,19 +208,22 @@ class JsonHttp:
             )
         return BackendTimeout(self.name, f"{self.name} {what}.")
 
-    def _parse(self, response: httpx.Response, write: bool) -> Any:
-        if response.status_code == 401:
+    def _parse(self, status: int, content: bytes, write: bool) -> Any:
+        if status == 401:
             raise AuthenticationFailed(self.name, f"{self.name} refused the bot's credentials.")
         try:
-            return response.json()
+            return json.loads(content)
         except ValueError:
             raise unrecognized_answer(
-                self.name, response.status_code, write=write, what="an answer that is not JSON"
+                self.name, status, write=write, what="an answer that is not JSON"
             ) from None
 
     def _log(self, method: str, path: str, outcome: object, started: float, **extra: str) -> None:
+        """Failures at INFO; a successful call only at DEBUG (a lookup logs its own line)."""
         elapsed_ms = (time.perf_counter() - started) * 1000
-        log.info(
+        level = logging.DEBUG if isinstance(outcome, int) and outcome < 400 else logging.INFO
+        log.log(
+            level,
             "backend call",
             extra={
                 "backend": self.name,
@@ -151,6 +234,22 @@ class JsonHttp:
                 **extra,
             },
         )
+
+
+def _fixed_authorization(auth: httpx.Auth | None) -> list[tuple[str, str]] | None:
+    """The headers a basic or bearer auth adds to every request; None for any other flow."""
+    if auth is None:
+        return []
+    if type(auth) not in (httpx.BasicAuth, BearerAuth):
+        return None
+    probe = next(auth.sync_auth_flow(httpx.Request("GET", "http://auth.invalid/")))
+    return [("Authorization", probe.headers["Authorization"])]
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    # A shared read whose callers all gave up still ends; its error is theirs, not asyncio's.
+    if not task.cancelled():
+        task.exception()
 
 
 def unrecognized_answer(backend: str, status: int, *, write: bool, what: str) -> BackendError:

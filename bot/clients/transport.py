@@ -8,27 +8,34 @@ connections in a per-host queue and costs about a tenth of that.
 
 Only the wire changes: callers keep httpx's `AsyncClient` (base URL, auth, timeouts, typed
 exceptions), and aiohttp's failures are raised as the httpx exceptions they correspond to.
+`exchange` is the same wire without httpx's Request and Response objects, for `JsonHttp`'s
+lean path.
 
-One behaviour is taken away: aiohttp sends PUT and DELETE (like GET) a second time when the
-connection is reset under them. A write may have been applied before the reset, so a write
-goes out at most once; its reset is reported, and the caller says "outcome unknown".
+A write is sent at most once. aiohttp re-sends an "idempotent" request (PUT and DELETE
+among them) once when a kept-alive connection drops; a backend's PUT or DELETE may well
+have been applied before the drop, so a trace hook (aiohttp's public extension point)
+refuses a write's second attempt: its reset is reported, and the caller says "outcome
+unknown".
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import httpx
+from multidict import CIMultiDictProxy
 from yarl import URL
 
 # httpx sets these itself; aiohttp must not add its own.
 _SKIP_AUTO_HEADERS = frozenset({"User-Agent", "Accept", "Accept-Encoding", "Content-Type"})
-
-
 # Methods that can change something on the server; never sent twice.
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+Timeouts = Mapping[str, float | None]
+RawHeaders = tuple[tuple[bytes, bytes], ...]
 
 
 class _NotResent(aiohttp.ClientError):
@@ -37,12 +44,12 @@ class _NotResent(aiohttp.ClientError):
 
 async def _one_attempt_per_write(_: Any, context: SimpleNamespace, __: Any) -> None:
     # Called as each attempt takes a connection; the context lives as long as the request.
-    request: dict[str, bool] | None = context.trace_request_ctx
-    if request is None or not request.get("write"):
+    write: dict[str, bool] | None = context.trace_request_ctx
+    if write is None:
         return
-    if request.get("attempted"):
+    if write.get("attempted"):
         raise _NotResent("the connection failed and the write was not sent again")
-    request["attempted"] = True
+    write["attempted"] = True
 
 
 def _writes_sent_once() -> aiohttp.TraceConfig:
@@ -56,41 +63,52 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, max_connections: int = 100, keepalive_expiry: float = 5.0) -> None:
         self._max_connections = max_connections
         self._keepalive_expiry = keepalive_expiry
-        self._session: aiohttp.ClientSession | None = None
+        self._pool: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
-    def _open(self) -> aiohttp.ClientSession:
+    def _session(self) -> aiohttp.ClientSession:
         # Created on first use: aiohttp wants a running event loop.
-        if self._session is None:
-            connector = aiohttp.TCPConnector(
-                limit=self._max_connections, keepalive_timeout=self._keepalive_expiry
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
+        if self._pool is None:
+            self._pool = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=self._max_connections, keepalive_timeout=self._keepalive_expiry
+                ),
                 auto_decompress=False,  # httpx decodes by Content-Encoding itself
                 skip_auto_headers=_SKIP_AUTO_HEADERS,
                 cookie_jar=aiohttp.DummyCookieJar(),  # httpx keeps cookies, not the wire
                 trace_configs=[_writes_sent_once()],
             )
-        return self._session
+        return self._pool
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        timeouts = request.extensions.get("timeout", {})
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=timeouts.get("pool"),
-            sock_connect=timeouts.get("connect"),
-            sock_read=timeouts.get("read"),
-        )
-        body = await request.aread()
+    def _timeout(self, timeouts: Timeouts) -> aiohttp.ClientTimeout:
+        key = (timeouts.get("pool"), timeouts.get("connect"), timeouts.get("read"))
+        found = self._timeouts.get(key)
+        if found is None:
+            found = aiohttp.ClientTimeout(
+                total=None, connect=key[0], sock_connect=key[1], sock_read=key[2]
+            )
+            self._timeouts[key] = found
+        return found
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes | None,
+        timeouts: Timeouts,
+        request: httpx.Request | None = None,
+    ) -> tuple[int, str, CIMultiDictProxy[str], RawHeaders, bytes]:
+        """Send one request; (status, reason, headers, raw headers, body) or an httpx error."""
         try:
-            async with self._open().request(
-                request.method,
-                URL(str(request.url), encoded=True),  # as httpx encoded it, not re-quoted
-                headers=request.headers.multi_items(),
+            async with self._session().request(
+                method,
+                URL(url, encoded=True),  # as the caller encoded it, not re-quoted
+                headers=list(headers),
                 data=body or None,
-                timeout=timeout,
+                timeout=self._timeout(timeouts),
                 allow_redirects=False,
-                trace_request_ctx={"write": request.method in _WRITES},
+                trace_request_ctx={} if method in _WRITES else None,
             ) as answer:
                 content = await answer.read()
         except aiohttp.ConnectionTimeoutError as error:
@@ -105,18 +123,26 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             raise httpx.RemoteProtocolError(str(error), request=request) from error
         except aiohttp.ClientError as error:
             raise httpx.ReadError(str(error) or type(error).__name__, request=request) from error
+        return answer.status, answer.reason or "", answer.headers, answer.raw_headers, content
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        status, reason, _, raw_headers, content = await self.exchange(
+            request.method,
+            str(request.url),
+            request.headers.multi_items(),
+            await request.aread(),
+            request.extensions.get("timeout", {}),
+            request,
+        )
         return httpx.Response(
-            answer.status,
-            headers=answer.raw_headers,
+            status,
+            headers=raw_headers,
             content=content,
             request=request,
-            extensions={
-                "http_version": b"HTTP/1.1",
-                "reason_phrase": (answer.reason or "").encode(),
-            },
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason.encode()},
         )
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None

@@ -96,6 +96,7 @@ class UserCustomerClient:
         credentials: Credentials | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
+        **limits: Any,
     ) -> None:
         if token is None and credentials is None:
             raise ValueError("UserCustomer needs a token or login credentials")
@@ -103,7 +104,7 @@ class UserCustomerClient:
         self._clock = clock
         auth: httpx.Auth = BearerAuth(token) if token is not None else LoginAuth(self._login, clock)
         self._http = JsonHttp(
-            name=NAME, base_url=base_url, auth=auth, timeout=timeout, transport=transport
+            name=NAME, base_url=base_url, auth=auth, timeout=timeout, transport=transport, **limits
         )
 
     async def aclose(self) -> None:

@@ -1,0 +1,169 @@
+"""The run: start everything, measure in rounds, print the tables and the targets."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import os
+import platform
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from benchmarks.load import report
+from benchmarks.load.measure import CONTACT, Bench
+from benchmarks.load.procs import (
+    cpu_layout,
+    memory_mb,
+    pin,
+    start_backends,
+    start_server,
+)
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+FAST, SLOW = 0.01, 5.0  # the emulated bangwo8's answer time, seconds
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Plan:
+    rounds: int
+    # (backend latency, commands at once) -> bursts per round; 1 at once is one after another.
+    bursts: dict[tuple[float, int], int]
+    workers: int
+    warmup: float
+    window: float
+
+
+FULL = Plan(
+    rounds=3,
+    bursts={
+        (FAST, 1): 60,
+        (FAST, 50): 4,
+        (FAST, 200): 2,
+        (SLOW, 1): 10,
+        (SLOW, 50): 2,
+        (SLOW, 200): 1,
+    },
+    workers=50,
+    warmup=2.0,
+    window=6.0,
+)
+QUICK = Plan(
+    rounds=3,
+    bursts={
+        (FAST, 1): 15,
+        (FAST, 50): 1,
+        (FAST, 200): 1,
+        (SLOW, 1): 3,
+        (SLOW, 50): 1,
+        (SLOW, 200): 1,
+    },
+    workers=50,
+    warmup=1.0,
+    window=2.5,
+)
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+async def run(plan: Plan, workdir: Path, log: TextIO) -> Json:
+    say(f"starting the backends, the app, the lean app and the bare app (logs: {workdir})")
+    layout = cpu_layout()
+    load_cpus, server_cpus = layout if layout else (None, None)
+    pin(os.getpid(), load_cpus)  # the emulated backends inherit it
+    async with contextlib.AsyncExitStack() as children:
+        backends, urls = await start_backends(log)
+        children.push_async_callback(backends.stop)
+        servers = {}
+        for name in ("app", "lean", "bare"):
+            servers[name] = await start_server(name, urls, workdir, log, server_cpus)
+            children.push_async_callback(servers[name].stop)
+        control_port = int(urls["control"].rsplit(":", 1)[1])
+        bench = Bench(backends, control_port, servers)
+        await bench.start()
+        # The driver's own collector must not pause it mid-burst: what is alive now is
+        # frozen, and the cells collect between bursts.
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+        children.callback(gc.enable)
+
+        await bench.set_backend(FAST)
+        for server in servers.values():  # first-use imports, auth.test, connection pools
+            warmup = await bench.burst(server, 20, f"{server.name}-warmup")
+            await bench.answers.wait_for([s.id for s in warmup if server.name != "bare"], 15)
+        rounds = [await one_round(bench, plan, n) for n in range(plan.rounds)]
+        memory = {name: memory_mb(child.pid) for name, child in servers.items()}
+    return {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "plan": {
+            **asdict(plan),
+            "bursts": {f"{int(k[0] * 1000)}ms/c{k[1]}": v for k, v in plan.bursts.items()},
+        },
+        "cpus": {
+            "driver_and_emulators": sorted(load_cpus) if load_cpus else "any",
+            "servers_under_test": sorted(server_cpus) if server_cpus else "any",
+        },
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "rounds": rounds,
+        "memory": memory,
+        "other_processes": report.noise(rounds),
+        "targets": report.targets(rounds, memory),
+    }
+
+
+async def one_round(bench: Bench, plan: Plan, number: int) -> Json:
+    app, lean, bare = (bench.servers[name] for name in ("app", "lean", "bare"))
+    cells: list[Json] = []
+    for latency in (FAST, SLOW):
+        await bench.set_backend(latency)
+        for concurrency in (1, 50, 200):
+            say(f"  round {number + 1}: bursts of {concurrency}, backend {int(latency * 1000)} ms")
+            order = (app, bare) if (number + concurrency) % 2 else (bare, app)
+            for target in order:
+                bursts = plan.bursts[(latency, concurrency)]
+                # A slow backend: every lookup of one contact, as a burst of the same question.
+                contact = CONTACT if latency == SLOW else None
+                cells.append(await bench.cell(target, latency, concurrency, bursts, contact))
+    await bench.set_backend(FAST)
+    say(f"  round {number + 1}: closed loop, {plan.workers} in flight")
+    order = [app, lean, bare][number % 3 :] + [app, lean, bare][: number % 3]
+    loops = {
+        t.name: await bench.throughput(t, plan.workers, plan.warmup, plan.window) for t in order
+    }
+    return {"cells": cells, "throughput": loops}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="support-bot under load, beside a lean and a bare app"
+    )
+    parser.add_argument("--quick", action="store_true", help="three short rounds, for a first look")
+    parser.add_argument("--role", choices=["backends", "bare", "lean"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--urls", default="{}", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.role:
+        from benchmarks.load.servers import run_role
+
+        run_role(args.role, args.port, json.loads(args.urls))
+        return 0
+    workdir = Path(tempfile.mkdtemp(prefix="support-bot-bench-"))
+    with (workdir / "processes.log").open("w") as log:
+        results = asyncio.run(run(QUICK if args.quick else FULL, workdir, log))
+    print(report.table(results))
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten to {path}")
+    return 0 if all(t["met"] for t in results["targets"]) else 1

@@ -1,0 +1,147 @@
+"""response_url posts over one long-lived aiohttp session, instead of one session per answer.
+
+bolt's `respond` builds a fresh `AsyncWebhookClient` for every call, and that client opens a
+new aiohttp session (a new connection pool, a new TCP connection) for every post: most of a
+lookup's cost after its backend calls. Here every response_url post of the process shares
+one pool with keep-alive connections, and the message is built exactly as bolt builds it.
+Posts are never re-sent (aiohttp re-sends no POST): a post that had arrived would show a
+person the same answer twice, and Slack allows five posts per URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import aiohttp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.context.respond.internals import _build_message
+from slack_sdk.models.attachments import Attachment
+from slack_sdk.models.basic_objects import (
+    EMPTY_ALLOWED_TYPE_AND_PROPERTY_LIST,
+    JsonObject,
+    _class_validator_names,
+)
+from slack_sdk.models.blocks import Block
+from slack_sdk.webhook.webhook_response import WebhookResponse
+
+# Slack answers a response_url post in well under a second; a hung one must not hold a task.
+POST_TIMEOUT = 30.0
+
+
+class ResponseUrlPoster:
+    """The process's one pool of connections for response_url posts."""
+
+    def __init__(self, max_connections: int = 100) -> None:
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        # Created on first use: aiohttp wants a running event loop.
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                timeout=aiohttp.ClientTimeout(total=POST_TIMEOUT),
+            )
+        return self._session
+
+    def respond_to(self, response_url: str) -> PooledRespond:
+        return PooledRespond(response_url=response_url, poster=self)
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+class PooledRespond(AsyncRespond):
+    """bolt's `respond`, posting through the shared pool; same arguments, same answer."""
+
+    def __init__(self, *, response_url: str, poster: ResponseUrlPoster) -> None:
+        super().__init__(response_url=response_url)
+        self._poster = poster
+
+    async def __call__(
+        self,
+        text: str | dict[str, Any] = "",
+        blocks: Sequence[dict[str, Any] | Block] | None = None,
+        attachments: Sequence[dict[str, Any] | Attachment] | None = None,
+        response_type: str | None = None,
+        replace_original: bool | None = None,
+        delete_original: bool | None = None,
+        unfurl_links: bool | None = None,
+        unfurl_media: bool | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> WebhookResponse:
+        if isinstance(text, dict):
+            message = _build_message(**text)
+        else:
+            message = _build_message(
+                text=text,
+                blocks=None if blocks is None else [as_dict(block) for block in blocks],
+                attachments=attachments,
+                response_type=response_type,
+                replace_original=replace_original,
+                delete_original=delete_original,
+                unfurl_links=unfurl_links,
+                unfurl_media=unfurl_media,
+                thread_ts=thread_ts,
+                metadata=metadata,
+            )
+        url = self.response_url
+        assert url is not None  # set in __init__
+        async with self._poster.session().post(url, json=message) as answer:
+            body = await answer.text()
+        return WebhookResponse(
+            url=url, status_code=answer.status, body=body, headers=dict(answer.headers)
+        )
+
+
+# ---- Block Kit objects to JSON, validated as slack_sdk validates them, at a fraction of the cost
+
+
+class _Shape:
+    """What slack_sdk's `to_dict` looks up by reflection on every object, found once per class."""
+
+    def __init__(self, cls: type[JsonObject], sample: JsonObject) -> None:
+        self.validators = [getattr(cls, name) for name in sorted(_class_validator_names(cls))]
+        self.keys = sorted(sample.attributes)
+        kind = getattr(sample, "type", None)
+        self.empty_allowed = {
+            e["property"] for e in EMPTY_ALLOWED_TYPE_AND_PROPERTY_LIST if e["type"] == kind
+        }
+
+
+_SHAPES: dict[type, _Shape] = {}
+_DEFAULT_TO_DICT = JsonObject.to_dict
+
+
+def as_dict(value: Any) -> Any:
+    """`value.to_dict()` for a Block Kit object: the same validators, the same JSON.
+
+    slack_sdk's `to_dict` finds each object's validators and attributes by reflection, sorts
+    them and walks every child twice: a quarter of a lookup's CPU. Objects with a `to_dict`
+    of their own (options, confirm dialogs) are left to it.
+    """
+    if isinstance(value, list | tuple):
+        return [as_dict(item) for item in value]
+    if not isinstance(value, JsonObject):
+        return value
+    cls = type(value)
+    if cls.to_dict is not _DEFAULT_TO_DICT:
+        return {key: as_dict(item) for key, item in value.to_dict().items()}
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        shape = _SHAPES[cls] = _Shape(cls, value)
+    for validate in shape.validators:
+        validate(value)
+    found: dict[str, Any] = {}
+    for key in shape.keys:
+        item = getattr(value, key, None)
+        if item is None:
+            continue
+        if key not in shape.empty_allowed and hasattr(item, "__len__") and len(item) == 0:
+            continue
+        found[key] = as_dict(item)
+    return found
