@@ -19,6 +19,7 @@ from bot.models import (
     RelationKey,
     RelationSelection,
 )
+from bot.records import RecordOutcome
 
 Record = dict[str, Any]
 
@@ -126,16 +127,6 @@ def lookup_of(record: Record) -> str:
     if "open_id" in record:
         return f"/binding {record['cid']} {record['source']}"
     return f"/uc get {record['user_id']} {record['customer_id']}"
-
-
-@dataclass(frozen=True)
-class RecordOutcome:
-    record: str
-    deleted: bool
-    sentence: str
-    # Sent, but no verdict: `check` is the lookup that says whether it was deleted.
-    unknown: bool = False
-    check: str | None = None
 
 
 def unknown(label: str, sentence: str, check: str) -> RecordOutcome:

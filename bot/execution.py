@@ -23,13 +23,13 @@ from typing import Any
 from bot.clients.errors import BackendError
 from bot.deletions import (
     Backends,
-    RecordOutcome,
     current_records,
     deletion_from,
     describe_changes,
     execute,
     verified,
 )
+from bot.records import RecordOutcome
 from bot.store import ApprovalRequest, ApprovalStatus, ApprovalStore
 
 log = logging.getLogger("bot.execution")

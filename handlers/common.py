@@ -23,6 +23,7 @@ from bot.clients.errors import BackendError
 from bot.deps import Deps
 from bot.roles import Role, refusal
 from handlers.modals import Submission
+from handlers.placeholder import PlaceholderIfSlow
 
 log = logging.getLogger("handlers")
 
@@ -332,9 +333,10 @@ class FeatureHandlers:
             await ack()
             await self.run(parsed, here)
             return
-        # Something to see at once; the answer replaces it, however slow the backend.
-        await ack(text="Looking up…", blocks=placeholder)
-        await self.run(parsed, replace(here, in_place=True))
+        # Something to see while a slow backend answers; the answer replaces it.
+        await ack()
+        async with PlaceholderIfSlow(here.respond, text="Looking up…", blocks=placeholder) as slow:
+            await self.run(parsed, replace(here, respond=slow, in_place=True))
 
     async def authorized(
         self, parsed: object, here: Invocation, *, ack: AsyncAck | None = None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import fcntl
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,18 @@ import pytest
 from bot.sandbox.harness import Sandbox, running_sandbox
 
 MakeSandbox = Callable[..., Awaitable[Sandbox]]
+
+
+@pytest.fixture
+def postgres_turn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One test at a time on TEST_POSTGRES_URL, which each empties, across pytest-xdist workers.
+
+    The workers' temporary folders share a parent: a lock file there orders them.
+    """
+    lock = tmp_path_factory.getbasetemp().parent / "postgres.lock"
+    with lock.open("w") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        yield
 
 
 @pytest.fixture

@@ -280,6 +280,7 @@ async def test_replicas_starting_together_on_a_new_sqlite_file_all_serve(
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="TEST_POSTGRES_URL is not set")
+@pytest.mark.usefixtures("postgres_turn")
 async def test_replicas_starting_together_on_a_new_postgresql_all_serve(
     backends: Backends, tmp_path: Path
 ) -> None:

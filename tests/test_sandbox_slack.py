@@ -258,8 +258,28 @@ async def test_slash_command_ack_then_respond(slack: SlackEmulator, bolt: AsyncA
     assert ack.status == 200 and ack.body == "Looking it up…"
     assert received[0]["text"] == "42 wechat" and received[0]["user_name"] == "agent"
     assert received[0]["response_url"] == ack.response_url
+    # The response_url post arrived before the ack's HTTP response reached Slack: it had
+    # nothing to replace, and the ack's message, applied on arrival, lands on top of it.
+    found, placeholder = slack.messages_in("C0SUPPORT")
+    assert found.text == "found" and found.ephemeral and found.user == "U0AGENT"
+    assert placeholder.text == "Looking it up…"
+    assert slack.last_message("C0SUPPORT", "U0AGENT") is placeholder
+    slack.assert_clean()
+
+
+async def test_a_response_after_the_ack_has_landed_replaces_it(
+    slack: SlackEmulator, bolt: AsyncApp
+) -> None:
+    @bolt.command("/binding")
+    async def binding(ack: Any, respond: Any) -> None:
+        await ack("Looking it up…")
+        await asyncio.sleep(slack.ack_transit * 3)
+        await respond(text="found", replace_original=True)
+
+    await slack.slash_command("/binding", "42")
+    await slack.wait_for_response_posts(1)
     (message,) = slack.messages_in("C0SUPPORT")
-    assert message.text == "found" and message.ephemeral and message.user == "U0AGENT"
+    assert message.text == "found"
     slack.assert_clean()
 
 

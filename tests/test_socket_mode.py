@@ -142,7 +142,9 @@ async def test_drains_an_acked_command_then_stops(backends: Backends) -> None:
 
     assert ack["envelope_id"] == "env-1"
     assert_clean_exit(server, took)
-    [answer] = backends.slack.response_posts  # answered before the process exited
+    # A slow answer: the placeholder after about a second, then the answer replacing it.
+    placeholder, answer = backends.slack.response_posts
+    assert "Looking up" in json.dumps(placeholder.body)
     assert "`10014850`" in json.dumps(answer.body)
 
 

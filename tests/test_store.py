@@ -72,6 +72,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Every store test runs on SQLite, and on PostgreSQL when one is given."""
     if request.param == "sqlite":
         return _url(tmp_path)
+    request.getfixturevalue("postgres_turn")
     return await _emptied(POSTGRES_URL)
 
 

@@ -22,9 +22,8 @@ from bot.blocks.common import (
     section,
     text_input,
 )
-from bot.deletions import RecordOutcome
 from bot.models import Binding, Relation
-from bot.store import ApprovalRequest, ApprovalStatus
+from bot.records import ApprovalRequest, ApprovalStatus, RecordOutcome
 
 APPROVE_ACTION = "approval_approve"
 REJECT_ACTION = "approval_reject"

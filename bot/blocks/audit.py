@@ -9,7 +9,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import MAX_MESSAGE_BLOCKS, escape, footer, quoted, section
-from bot.store import AuditEntry
+from bot.records import AuditEntry
 
 # What older rows called a refused command, by its internal class name.
 _LEGACY_ACTIONS = {

@@ -40,7 +40,6 @@ from bot.blocks.common import (
     share_button,
     text_input,
 )
-from bot.clients.bangwo8 import BindingsBySource
 from bot.clients.errors import (
     AlreadyBound,
     BackendError,
@@ -56,6 +55,7 @@ from bot.models import (
     NewBinding,
     fingerprint,
 )
+from bot.records import BindingsBySource
 
 MENU_ACTION = "binding_menu"
 LOOKUP_ACTION = "binding_lookup"

@@ -19,8 +19,8 @@ from slack_sdk.models.views import View
 from bot.blocks.common import OPTION_TEXT_LIMIT, context, escape, plain, section
 from bot.blocks.help import BINDING_GRAMMAR, UC_GRAMMAR, grammar_text
 from bot.i18n import FOLLOW_SLACK, LANGUAGE_NAMES, N_, Messages
+from bot.records import ApprovalRequest
 from bot.roles import Role
-from bot.store import ApprovalRequest
 
 SHOWN_PENDING = 10
 LANGUAGE_ACTION: Final = "home_language"

@@ -20,11 +20,10 @@ from bot.clients.errors import (
 )
 from bot.clients.http import JsonHttp, unrecognized_answer
 from bot.models import AccountSource, Binding, BindingChange, BindingKey, NewBinding
+from bot.records import BindingsBySource
 
 PATH = "/api/v1/user/relationship/cid.json"
 NAME = "bangwo8"
-
-BindingsBySource = dict[AccountSource, list[Binding] | BackendError]
 
 
 class BindingsClient:

@@ -19,7 +19,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.app import build_app
 from bot.deps import Deps, open_deps
 from bot.sandbox.bangwo8 import Bangwo8Emulator
-from bot.sandbox.http import serve_asgi
+from bot.sandbox.http import serve_asgi, serve_asgi_together
 from bot.sandbox.slack import SlackEmulator
 from bot.sandbox.user_customer import UserCustomerEmulator
 from bot.server import http_app
@@ -114,9 +114,9 @@ async def running_sandbox(
         bangwo8.seed_sample()
         user_customer.seed_sample(extra_rows=extra_relations)
     async with AsyncExitStack() as stack:
-        slack.base_url = await stack.enter_async_context(serve_asgi(slack.app))
-        bangwo8_url = await stack.enter_async_context(serve_asgi(bangwo8.app))
-        user_customer_url = await stack.enter_async_context(serve_asgi(user_customer.app))
+        slack.base_url, bangwo8_url, user_customer_url = await stack.enter_async_context(
+            serve_asgi_together(slack.app, bangwo8.app, user_customer.app)
+        )
         settings = sandbox_settings(
             slack=slack,
             bangwo8_url=bangwo8_url,

@@ -42,7 +42,6 @@ ACK_DEADLINE: Final = 3.0
 # an ack's effects when it arrives and the app's Web API calls as they arrive: nothing orders
 # the two. The sandbox takes the reading that fails an app which calls right after acking.
 ACK_TRANSIT: Final = 0.1
-ACK_GRACE: Final = 0.1
 RESPONSE_URL_USES: Final = 5
 RESPONSE_URL_TTL: Final = 30 * 60.0
 VIEW_STACK_LIMIT: Final = 3
@@ -349,7 +348,6 @@ class SlackEmulator:
         }
         self._triggers: dict[str, _Trigger] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
-        self._acks_in_flight: list[asyncio.Event] = []
         self._ids = itertools.count(1)
         self._last_micros = 0
         self._methods: dict[str, Callable[[Json], Json]] = {
@@ -517,10 +515,12 @@ class SlackEmulator:
             **overrides,
         )
         url_id = fields["response_url"].rsplit("/", 1)[-1]
-        async with self._ack_in_flight():
-            ack = await self._send(command, urlencode(fields).encode(), FORM, headers)
-            if headers is None and ack.status == 200:
-                self._show_command_ack(command, ack.body, url_id)
+        ack = await self._send(command, urlencode(fields).encode(), FORM, headers)
+        if headers is None and ack.status == 200 and ack.body:
+            # Shown when the ack's HTTP response reaches Slack; response_url posts the app
+            # made meanwhile were applied as they came, so the ack may land on top of them.
+            await asyncio.sleep(self.ack_transit)
+            self._show_command_ack(command, ack.body, url_id)
         ack.response_url, ack.trigger_id = fields["response_url"], fields["trigger_id"]
         return ack
 
@@ -716,26 +716,6 @@ class SlackEmulator:
 
     # ---- sending and judging acks -------------------------------------------------------
 
-    @asynccontextmanager
-    async def _ack_in_flight(self) -> AsyncIterator[None]:
-        """Until a slash command's ack is shown, response_url posts wait (_let_acks_land)."""
-        applied = asyncio.Event()
-        self._acks_in_flight.append(applied)
-        try:
-            yield
-        finally:
-            applied.set()
-            self._acks_in_flight.remove(applied)
-
-    async def _let_acks_land(self) -> None:
-        # A slash command's ack body is its first response; a response_url post that follows
-        # the ack is shown after it. Bounded, as an app may also post before it acks. (Web API
-        # calls are not held: Slack does not order them with acks; see ACK_TRANSIT.)
-        waiting = [e.wait() for e in self._acks_in_flight]
-        if waiting:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*waiting), ACK_GRACE)
-
     async def _send_payload(self, label: str, payload: Json) -> Ack:
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self._send(label, body, FORM, None)
@@ -757,10 +737,8 @@ class SlackEmulator:
         if elapsed > ACK_DEADLINE:
             self.violations.append(f"ack for {label} took {elapsed * 1000:.0f} ms; Slack waits 3 s")
 
-    def _show_command_ack(self, command: str, body: Json | str | None, url_id: str) -> None:
-        # A slash command's ack body, when there is one, is shown as the first response.
-        if not body:
-            return
+    def _show_command_ack(self, command: str, body: Json | str, url_id: str) -> None:
+        # A slash command's ack body is shown as a response, in the order it arrives.
         reply: Json = {"text": body} if isinstance(body, str) else body
         problems = check_message(reply.get("text"), reply.get("blocks"))
         if problems:
@@ -1133,7 +1111,6 @@ class SlackEmulator:
             body: Json | str = json.loads(raw)
         except json.JSONDecodeError:
             body = raw.decode(errors="replace")
-        await self._let_acks_land()
         self.response_posts.append(ResponsePost(url_id, body, self.clock()))
         try:
             self._respond(url_id, body)
