@@ -7,12 +7,13 @@ just before it runs, the records are fetched again, so an approver approves exac
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.clients.bangwo8 import BindingsClient
 from bot.clients.errors import BackendError, MalformedResponse, WriteOutcomeUnknown
 from bot.clients.user_customer import UserCustomerClient
+from bot.i18n import N_, Messages, Sentence
 from bot.models import (
     AccountSource,
     BindingKey,
@@ -132,14 +133,37 @@ def lookup_of(record: Record) -> str:
 class RecordOutcome:
     record: str
     deleted: bool
+    # The English sentence (`N_`-marked when it has no parameters); with `message`, the
+    # backend error's message and parameters, so each reader reads it in their language.
     sentence: str
     # Sent, but no verdict: `check` is the lookup that says whether it was deleted.
     unknown: bool = False
     check: str | None = None
+    message: str | None = None
+    params: dict[str, Any] | None = None
+
+    def say(self, t: Messages) -> str:
+        if self.message is not None:
+            return Sentence(self.message, **(self.params or {})).say(t)
+        # Stored English, looked up as written (older rows may hold a backend's `%`).
+        return t.translations.gettext(self.sentence)
 
 
 def unknown(label: str, sentence: str, check: str) -> RecordOutcome:
     return RecordOutcome(label, False, sentence, unknown=True, check=check)
+
+
+def failed(label: str, error: BackendError, *, check: str | None = None) -> RecordOutcome:
+    """A record the backend did not delete (or, with `check`, may have deleted)."""
+    return RecordOutcome(
+        label,
+        False,
+        error.sentence,
+        unknown=check is not None,
+        check=check,
+        message=error.text.message,
+        params=dict(error.text.params),
+    )
 
 
 async def execute(deletion: Deletion, backends: Backends) -> list[RecordOutcome]:
@@ -170,7 +194,7 @@ async def _delete_relations(
     outcome = await _attempt(labels[0], checks[0], call)
     # multi_delete answers once for all of a user's customers.
     return [
-        RecordOutcome(label, outcome.deleted, outcome.sentence, outcome.unknown, check)
+        replace(outcome, record=label, check=check)
         for label, check in zip(labels, checks, strict=True)
     ]
 
@@ -180,10 +204,10 @@ async def _attempt(label: str, check: str, call: Any) -> RecordOutcome:
         await call
     except (WriteOutcomeUnknown, MalformedResponse) as error:
         # No verdict we can read: it may have been applied.
-        return unknown(label, error.sentence, check)
+        return failed(label, error, check=check)
     except BackendError as error:
-        return RecordOutcome(label, False, error.sentence)
-    return RecordOutcome(label, True, "deleted")
+        return failed(label, error)
+    return RecordOutcome(label, True, N_("deleted"))
 
 
 def verified(snapshot: list[Record], current: list[Record]) -> list[RecordOutcome]:
@@ -192,11 +216,11 @@ def verified(snapshot: list[Record], current: list[Record]) -> list[RecordOutcom
     return [
         unknown(
             record_key(record),
-            "still there when checked after an interruption; a delete may still be applied",
+            N_("still there when checked after an interruption; a delete may still be applied"),
             lookup_of(record),
         )
         if record_key(record) in present
-        else RecordOutcome(record_key(record), True, "deleted (gone when checked afterwards)")
+        else RecordOutcome(record_key(record), True, N_("deleted (gone when checked afterwards)"))
         for record in snapshot
     ]
 

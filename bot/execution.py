@@ -70,9 +70,13 @@ class Executions:
         try:
             records = await current_records(deletion, self.backends)
         except BackendError as error:
-            return await self._finish(
-                request, ApprovalStatus.FAILED, {"error": f"Nothing was deleted: {error.sentence}"}
-            )
+            # The English for the log; the message and its parameters for each reader.
+            failure = {
+                "error": f"Nothing was deleted: {error.sentence}",
+                "message": error.text.message,
+                "params": dict(error.text.params),
+            }
+            return await self._finish(request, ApprovalStatus.FAILED, failure)
         changes = describe_changes(request.snapshot, records)
         if changes:
             return await self._finish(request, ApprovalStatus.STALE, {"changes": changes})
