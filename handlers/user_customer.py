@@ -290,9 +290,10 @@ def _parse_follows(rest: list[str]) -> Follows:
         )
     if extra := sorted(options.keys() - {"page", "size"}):
         raise UsageError(
-            N_("%(verb)s takes only %(options)s, not %(option)s."),
+            N_("%(verb)s takes only %(page)s and %(size)s, not %(option)s."),
             verb="`follows`",
-            options="`page=`, `size=`",
+            page="`page=`",
+            size="`size=`",
             option=f"`{extra[0]}=`",
         )
     page, size, asked = _paging(options)

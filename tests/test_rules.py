@@ -86,7 +86,7 @@ def test_a_lookup_with_a_hundred_rows_and_failures_fits_one_message(t: Messages)
     )
     assert_fits(blocks)
     assert len(blocks) <= common.MAX_MESSAGE_BLOCKS
-    assert t("…and %(count)d more not shown. Narrow the lookup to one source.", count=1)[:3] in str(
+    assert t("…and %(count)s more not shown. Narrow the lookup to one source.", count=1)[:3] in str(
         as_dicts(blocks)
     )
 

@@ -479,10 +479,8 @@ def add_refused(
         return on_field(
             "cid",
             t(
-                "Contact %(cid)s does not exist in bangwo8 (bangwo8: %(reason)s). "
-                "Check the contact id.",
+                "Contact %(cid)s does not exist in bangwo8. Check the contact id.",
                 cid=key.cid,
-                reason=error.reason,
             ),
             lambda problem: add_modal(t, values, problem),
         )
@@ -490,11 +488,9 @@ def add_refused(
         return on_field(
             "source",
             t(
-                "Contact %(cid)s is already bound for %(source)s (bangwo8: %(reason)s): "
-                "change it with %(command)s.",
+                "Contact %(cid)s is already bound for %(source)s: change it with %(command)s.",
                 cid=key.cid,
                 source=t(key.source.label),
-                reason=error.reason,
                 command=f"/binding edit {key.args}",
             ),
             lambda problem: add_modal(t, values, problem),
