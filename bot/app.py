@@ -15,9 +15,10 @@ import handlers
 from bot.blocks.common import fallback_text, message_modal, notice
 from bot.deps import Deps
 from bot.door import VERIFIED, QuietRequestVerification
+from bot.i18n import N_, Messages
 from bot.logs import new_correlation_id, stamp_correlation_ids
 from bot.settings import Settings
-from handlers.fallback import OUT_OF_DATE
+from handlers.fallback import OUT_OF_DATE, READER, reader_of
 
 log = logging.getLogger("bot.app")
 
@@ -49,6 +50,15 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
         return await next()
 
     app.use(pooled_respond)
+
+    async def known_reader(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        # Memory only: what an ack may say without asking Slack.
+        context[READER] = deps.locales.known(context.user_id or "")
+        return await next()
+
+    app.use(known_reader)
     app.error(_on_error)
     handlers.register(app, deps)
     return app
@@ -120,30 +130,37 @@ async def _on_error(
     what = {"what": _what(body), "user": context.user_id}
     if isinstance(error, ValidationError):
         log.warning("out-of-date value", extra={**what, "model": error.title})
-        sentence = OUT_OF_DATE
+        message = OUT_OF_DATE
     else:
         log.error("unexpected error", exc_info=error, extra=what)
-        sentence = "Something went wrong on our side; nothing more was done. Quote the reference to on-call."
+        message = N_(
+            "Something went wrong on our side; nothing more was done. "
+            "Quote the reference to on-call."
+        )
+    t = reader_of(context)
+    sentence = t(message)
     if response is not None:
         # Not acked yet: where the ack can say something, it is the answer.
-        answer = _answer_in_ack(body, sentence, ref)
+        answer = _answer_in_ack(t, body, sentence, ref)
         if answer is not None:
             return BoltResponse(status=200, body=answer)
     if context.respond is not None:
         # A command's placeholder is replaced; a message someone clicked in is left intact.
         await context.respond(
             text=fallback_text(sentence),
-            blocks=notice(f":x: {sentence}", ref),
+            blocks=notice(t, f":x: {sentence}", ref),
             replace_original="command" in body,
         )
     return None if response is None else BoltResponse(status=200, body="")
 
 
-def _answer_in_ack(body: dict[str, Any], sentence: str, ref: str) -> dict[str, Any] | None:
+def _answer_in_ack(
+    t: Messages, body: dict[str, Any], sentence: str, ref: str
+) -> dict[str, Any] | None:
     """What the ack of `body` says, for the kinds of request whose ack can say something."""
-    blocks = notice(f":x: {sentence}", ref)
+    blocks = notice(t, f":x: {sentence}", ref)
     if body.get("type") == "view_submission":
-        view = message_modal("Nothing was done", blocks)
+        view = message_modal(t, t("Nothing was done"), blocks)
         return {"response_action": "update", "view": view.to_dict()}
     if "command" in body:
         return {"text": fallback_text(sentence), "blocks": [b.to_dict() for b in blocks]}

@@ -7,67 +7,25 @@ just before it runs, the records are fetched again, so an approver approves exac
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.clients.bangwo8 import BindingsClient
 from bot.clients.errors import BackendError, MalformedResponse, WriteOutcomeUnknown
 from bot.clients.user_customer import UserCustomerClient
+from bot.i18n import N_
 from bot.models import (
-    AccountSource,
-    BindingKey,
     RelationKey,
     RelationSelection,
 )
-from bot.records import RecordOutcome
+from bot.records import (
+    BindingDeletion,
+    Deletion,
+    RecordOutcome,
+    RelationDeletion,
+)
 
 Record = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class BindingDeletion:
-    key: BindingKey
-
-    kind = "binding"
-
-    @property
-    def summary(self) -> str:
-        return f"the {self.key.source.label} binding of contact {self.key.cid}"
-
-
-@dataclass(frozen=True)
-class RelationDeletion:
-    selection: RelationSelection
-
-    kind = "user_customer"
-
-    @property
-    def count(self) -> int:
-        return len(self.selection.keys)
-
-    @property
-    def summary(self) -> str:
-        users = len(self.selection.by_user)
-        noun = "relation" if self.count == 1 else "relations"
-        whose = f"user {next(iter(self.selection.by_user))}" if users == 1 else f"{users} users"
-        return f"{self.count} {noun} of {whose}"
-
-
-Deletion = BindingDeletion | RelationDeletion
-
-
-def operation_of(deletion: Deletion) -> dict[str, Any]:
-    if isinstance(deletion, BindingDeletion):
-        return {"kind": deletion.kind, "cid": deletion.key.cid, "source": deletion.key.source.value}
-    return {"kind": deletion.kind, "selection": deletion.selection.to_text()}
-
-
-def deletion_from(operation: dict[str, Any]) -> Deletion:
-    if operation["kind"] == BindingDeletion.kind:
-        return BindingDeletion(
-            BindingKey(cid=operation["cid"], source=AccountSource(operation["source"]))
-        )
-    return RelationDeletion(RelationSelection.parse(operation["selection"]))
 
 
 def record_key(record: Record) -> str:
@@ -133,6 +91,19 @@ def unknown(label: str, sentence: str, check: str) -> RecordOutcome:
     return RecordOutcome(label, False, sentence, unknown=True, check=check)
 
 
+def failed(label: str, error: BackendError, *, check: str | None = None) -> RecordOutcome:
+    """A record the backend did not delete (or, with `check`, may have deleted)."""
+    return RecordOutcome(
+        label,
+        False,
+        error.sentence,
+        unknown=check is not None,
+        check=check,
+        message=error.text.message,
+        params=dict(error.text.params),
+    )
+
+
 async def execute(deletion: Deletion, backends: Backends) -> list[RecordOutcome]:
     """Run the deletion once; each record's outcome is reported, failures included."""
     if isinstance(deletion, BindingDeletion):
@@ -161,7 +132,7 @@ async def _delete_relations(
     outcome = await _attempt(labels[0], checks[0], call)
     # multi_delete answers once for all of a user's customers.
     return [
-        RecordOutcome(label, outcome.deleted, outcome.sentence, outcome.unknown, check)
+        replace(outcome, record=label, check=check)
         for label, check in zip(labels, checks, strict=True)
     ]
 
@@ -171,10 +142,10 @@ async def _attempt(label: str, check: str, call: Any) -> RecordOutcome:
         await call
     except (WriteOutcomeUnknown, MalformedResponse) as error:
         # No verdict we can read: it may have been applied.
-        return unknown(label, error.sentence, check)
+        return failed(label, error, check=check)
     except BackendError as error:
-        return RecordOutcome(label, False, error.sentence)
-    return RecordOutcome(label, True, "deleted")
+        return failed(label, error)
+    return RecordOutcome(label, True, N_("deleted"))
 
 
 def verified(snapshot: list[Record], current: list[Record]) -> list[RecordOutcome]:
@@ -183,11 +154,11 @@ def verified(snapshot: list[Record], current: list[Record]) -> list[RecordOutcom
     return [
         unknown(
             record_key(record),
-            "still there when checked after an interruption; a delete may still be applied",
+            N_("still there when checked after an interruption; a delete may still be applied"),
             lookup_of(record),
         )
         if record_key(record) in present
-        else RecordOutcome(record_key(record), True, "deleted (gone when checked afterwards)")
+        else RecordOutcome(record_key(record), True, N_("deleted (gone when checked afterwards)"))
         for record in snapshot
     ]
 

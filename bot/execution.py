@@ -24,12 +24,11 @@ from bot.clients.errors import BackendError
 from bot.deletions import (
     Backends,
     current_records,
-    deletion_from,
     describe_changes,
     execute,
     verified,
 )
-from bot.records import RecordOutcome
+from bot.records import RecordOutcome, deletion_from
 from bot.store import ApprovalRequest, ApprovalStatus, ApprovalStore
 
 log = logging.getLogger("bot.execution")
@@ -70,9 +69,13 @@ class Executions:
         try:
             records = await current_records(deletion, self.backends)
         except BackendError as error:
-            return await self._finish(
-                request, ApprovalStatus.FAILED, {"error": f"Nothing was deleted: {error.sentence}"}
-            )
+            # The English for the log; the message and its parameters for each reader.
+            failure = {
+                "error": f"Nothing was deleted: {error.sentence}",
+                "message": error.text.message,
+                "params": dict(error.text.params),
+            }
+            return await self._finish(request, ApprovalStatus.FAILED, failure)
         changes = describe_changes(request.snapshot, records)
         if changes:
             return await self._finish(request, ApprovalStatus.STALE, {"changes": changes})

@@ -14,7 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from bot.clients.errors import BackendError
-from bot.models import AccountSource, Binding
+from bot.i18n import Messages, Sentence
+from bot.models import AccountSource, Binding, BindingKey, RelationSelection
 
 # What a lookup across sources found: each source's bindings, or why it could not say.
 BindingsBySource = dict[AccountSource, list[Binding] | BackendError]
@@ -97,10 +98,20 @@ class RecordOutcome:
 
     record: str
     deleted: bool
+    # The English sentence (`N_`-marked when it has no parameters); with `message`, the
+    # backend error's message and parameters, so each reader reads it in their language.
     sentence: str
     # Sent, but no verdict: `check` is the lookup that says whether it was deleted.
     unknown: bool = False
     check: str | None = None
+    message: str | None = None
+    params: dict[str, Any] | None = None
+
+    def say(self, t: Messages) -> str:
+        if self.message is not None:
+            return Sentence(self.message, **(self.params or {})).say(t)
+        # Stored English, looked up as written (older rows may hold a backend's `%`).
+        return t.translations.gettext(self.sentence)
 
 
 class RecordsClaimed(Exception):
@@ -115,3 +126,49 @@ class UnknownRequestError(LookupError):
     def __init__(self, request_id: int) -> None:
         super().__init__(f"no approval request with id {request_id}")
         self.request_id = request_id
+
+
+@dataclass(frozen=True)
+class BindingDeletion:
+    key: BindingKey
+
+    kind = "binding"
+
+    @property
+    def summary(self) -> str:
+        return f"the {self.key.source.label} binding of contact {self.key.cid}"
+
+
+@dataclass(frozen=True)
+class RelationDeletion:
+    selection: RelationSelection
+
+    kind = "user_customer"
+
+    @property
+    def count(self) -> int:
+        return len(self.selection.keys)
+
+    @property
+    def summary(self) -> str:
+        users = len(self.selection.by_user)
+        noun = "relation" if self.count == 1 else "relations"
+        whose = f"user {next(iter(self.selection.by_user))}" if users == 1 else f"{users} users"
+        return f"{self.count} {noun} of {whose}"
+
+
+Deletion = BindingDeletion | RelationDeletion
+
+
+def operation_of(deletion: Deletion) -> dict[str, Any]:
+    if isinstance(deletion, BindingDeletion):
+        return {"kind": deletion.kind, "cid": deletion.key.cid, "source": deletion.key.source.value}
+    return {"kind": deletion.kind, "selection": deletion.selection.to_text()}
+
+
+def deletion_from(operation: dict[str, Any]) -> Deletion:
+    if operation["kind"] == BindingDeletion.kind:
+        return BindingDeletion(
+            BindingKey(cid=operation["cid"], source=AccountSource(operation["source"]))
+        )
+    return RelationDeletion(RelationSelection.parse(operation["selection"]))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.i18n import Messages
+
 
 class Role(StrEnum):
     VIEWER = "viewer"
@@ -34,9 +36,13 @@ class Roles:
         return not self.viewers or user_id in self.viewers or self.allows(user_id, Role.EDITOR)
 
 
-def refusal(role: Role, action: str) -> str:
-    """The sentence a refused person reads: what they tried and which role it needs."""
-    return (
-        f"You can't {action}: that needs the {role.value} role. "
-        f"Ask an admin to add your Slack user id to {_SETTING[role]}."
+def refusal(t: Messages, role: Role, action: str) -> str:
+    """The sentence a refused person reads: what they tried (`action`, already in their
+    language) and which role it needs."""
+    return t(
+        "You can't %(action)s: that needs the %(role)s role. "
+        "Ask an admin to add your Slack user id to %(setting)s.",
+        action=action,
+        role=role.value,
+        setting=_SETTING[role],
     )

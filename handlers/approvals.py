@@ -27,20 +27,13 @@ from bot.blocks.common import (
     section,
 )
 from bot.clients.errors import BackendError
-from bot.deletions import (
-    BindingDeletion,
-    Deletion,
-    RelationDeletion,
-    current_records,
-    feature_of,
-    operation_of,
-    record_key,
-    restricted_to,
-)
+from bot.deletions import current_records, feature_of, record_key, restricted_to
 from bot.deps import Deps
 from bot.execution import Executions
+from bot.i18n import N_, Messages
 from bot.models import fingerprint
 from bot.payloads import BindingDeleteButton, RelationsDeleteButton, RequestRef
+from bot.records import BindingDeletion, Deletion, RelationDeletion, operation_of
 from bot.roles import Role, refusal
 from bot.store import ApprovalRequest, ApprovalStatus, RecordsClaimed
 from handlers.common import audit, channel_of, refuse, view_values
@@ -112,7 +105,7 @@ class ApprovalHandlers:
                 self.deps,
                 user=user,
                 role=Role.EDITOR,
-                what="request deletes",
+                what=N_("request deletes"),
                 feature=feature,
                 action="request delete",
                 target=deletion.summary,
@@ -120,16 +113,21 @@ class ApprovalHandlers:
                 respond=respond,
             )
             return
+        t = await self.deps.locales.messages(client, user)
         try:
             records = await current_records(deletion, self.deps.backends)
         except BackendError as error:
-            await _tell(respond, f":x: {escape(error.sentence)} Nothing was filed.", ref)
+            said = t(":x: %(error)s Nothing was filed.", error=escape(error.say(t)))
+            await _tell(t, respond, said, ref)
             return
         if not records or fingerprint(records) != seen:
             await _tell(
+                t,
                 respond,
-                ":warning: What would be deleted changed since the preview, so nothing was filed. "
-                "Run the delete command again to see it as it is now.",
+                t(
+                    ":warning: What would be deleted changed since the preview, so nothing was "
+                    "filed. Run the delete command again to see it as it is now."
+                ),
                 ref,
                 replace=True,
             )
@@ -152,7 +150,11 @@ class ApprovalHandlers:
             )
         except RecordsClaimed as claimed:
             await _tell(
-                respond, ui.already_requested(claimed.holders, len(records)), ref, replace=True
+                t,
+                respond,
+                ui.already_requested(t, claimed.holders, len(records)),
+                ref,
+                replace=True,
             )
             target = deletion.summary
             holders = ", ".join(sorted({f"#{r.id}" for r in claimed.holders.values()}))
@@ -170,8 +172,8 @@ class ApprovalHandlers:
         try:
             posted = await client.chat_postMessage(
                 channel=card_channel,
-                text=fallback_text(f"Delete request #{request.id}: {request.summary}"),
-                blocks=ui.approval_card(request),
+                text=fallback_text(_card_text(t, request)),
+                blocks=ui.approval_card(t, request),
             )
         except SlackApiError as error:
             # No card, no approver: a request nobody can see must not stay pending.
@@ -180,18 +182,23 @@ class ApprovalHandlers:
             )
             reason = code(error.response.get("error", "unknown error"))
             await _tell(
+                t,
                 respond,
-                f":x: The request could not be posted to <#{escape(card_channel)}> (Slack said "
-                f"{reason}), so nothing was filed. Invite the bot to that channel, or ask an "
-                "admin to check APPROVAL_CHANNEL.",
+                t(
+                    ":x: The request could not be posted to %(channel)s (Slack said %(reason)s), "
+                    "so nothing was filed. Invite the bot to that channel, or ask an admin to "
+                    "check APPROVAL_CHANNEL.",
+                    channel=f"<#{escape(card_channel)}>",
+                    reason=reason,
+                ),
                 ref,
             )
             await self._audit(request, user, "request delete", "not posted", detail=reason)
             return
         await self.deps.store.attach_message(request.id, posted["channel"], posted["ts"])
         await respond(
-            text=fallback_text(f"Request #{request.id} filed"),
-            blocks=ui.filed_notice(request, card_channel, ref),
+            text=fallback_text(t("Request #%(id)s filed", id=request.id)),
+            blocks=ui.filed_notice(t, request, card_channel, ref),
             replace_original=True,
         )
         await self._audit(request, user, "request delete", f"filed #{request.id}")
@@ -210,14 +217,17 @@ class ApprovalHandlers:
         await ack()
         user, ref = body["user"]["id"], context["correlation_id"]
         request_id = RequestRef.model_validate(action.get("value")).request_id
-        request = await self._request(request_id, respond, ref)
+        t = await self.deps.locales.messages(client, user)
+        request = await self._request(t, request_id, respond, ref)
         if request is None:
             return
-        refused = await self._refusal(request, user, "approve")
+        refused = await self._refusal(t, request, user, "approve")
         if refused is not None:
-            await _tell(respond, refused, ref)
+            await _tell(t, respond, refused, ref)
             return
-        approved = await self._decide(request, ApprovalStatus.APPROVED, user, respond, client, ref)
+        approved = await self._decide(
+            t, request, ApprovalStatus.APPROVED, user, respond, client, ref
+        )
         if approved is None:
             return
         await self._redraw(client, approved)
@@ -267,7 +277,7 @@ class ApprovalHandlers:
                 self.deps,
                 user=user,
                 role=Role.APPROVER,
-                what="reject delete requests",
+                what=N_("reject delete requests"),
                 feature="approvals",
                 action="reject",
                 target=f"#{request_id}",
@@ -276,7 +286,8 @@ class ApprovalHandlers:
             )
             return
         # The trigger dies 3 s after the click: open the modal before reading anything.
-        await client.views_open(trigger_id=body["trigger_id"], view=ui.reject_modal(request_id))
+        t = self.deps.locales.known(user)
+        await client.views_open(trigger_id=body["trigger_id"], view=ui.reject_modal(t, request_id))
 
     async def on_reject_reason(
         self,
@@ -288,20 +299,22 @@ class ApprovalHandlers:
     ) -> None:
         request_id = RequestRef.model_validate(view.get("private_metadata")).request_id
         reason = view_values(view).get("reason")
-        if not reason:
-            await ack(response_action="errors", errors={"reason": "Say why, for the requester."})
-            return
         user, ref = body["user"]["id"], context["correlation_id"]
+        t = self.deps.locales.known(user)
+        if not reason:
+            errors = {"reason": t("Say why, for the requester.")}
+            await ack(response_action="errors", errors=errors)
+            return
         request = await self.deps.store.get(request_id)
         refused = (
-            f"There is no delete request #{request_id}."
+            t("There is no delete request #%(id)s.", id=request_id)
             if request is None
-            else await self._refusal(request, user, "reject")
+            else await self._refusal(t, request, user, "reject")
         )
         if refused is not None:
             await ack(
                 response_action="update",
-                view=message_modal("Reject request", notice(refused, ref)),
+                view=message_modal(t, t("Reject request"), notice(t, refused, ref)),
             )
             return
         await ack()
@@ -314,7 +327,7 @@ class ApprovalHandlers:
         )
         request = decision.request
         if not decision.won:
-            await self._lost(request, user, "reject", None, client, ref)
+            await self._lost(t, request, user, "reject", None, client, ref)
             return
         await self._conclude(client, request, user, "reject", "rejected", detail=reason)
 
@@ -330,26 +343,36 @@ class ApprovalHandlers:
         await ack()
         user, ref = body["user"]["id"], context["correlation_id"]
         request_id = RequestRef.model_validate(action.get("value")).request_id
-        request = await self._request(request_id, respond, ref)
+        t = await self.deps.locales.messages(client, user)
+        request = await self._request(t, request_id, respond, ref)
         if request is None:
             return
         if request.requester != user:
             await _tell(
+                t,
                 respond,
-                f"Only <@{request.requester}>, who filed #{request.id}, can cancel it.",
+                t(
+                    "Only %(requester)s, who filed #%(id)s, can cancel it.",
+                    requester=f"<@{request.requester}>",
+                    id=request.id,
+                ),
                 ref,
             )
             await self._audit(request, user, "cancel", "refused", detail="not the requester")
             return
         cancelled = await self._decide(
-            request, ApprovalStatus.CANCELLED, user, respond, client, ref
+            t, request, ApprovalStatus.CANCELLED, user, respond, client, ref
         )
         if cancelled is None:
             return
         await self._redraw(client, cancelled)
         await _tell(
+            t,
             respond,
-            f":leftwards_arrow_with_hook: Request #{request.id} cancelled; nothing was deleted.",
+            t(
+                ":leftwards_arrow_with_hook: Request #%(id)s cancelled; nothing was deleted.",
+                id=request.id,
+            ),
             ref,
             replace=True,
         )
@@ -359,6 +382,7 @@ class ApprovalHandlers:
 
     async def _decide(
         self,
+        t: Messages,
         request: ApprovalRequest,
         to: ApprovalStatus,
         user: str,
@@ -373,26 +397,29 @@ class ApprovalHandlers:
         if decision.won:
             return decision.request
         attempt = "approve" if to is ApprovalStatus.APPROVED else "cancel"
-        await self._lost(decision.request, user, attempt, respond, client, ref)
+        await self._lost(t, decision.request, user, attempt, respond, client, ref)
         return None
 
     async def _request(
-        self, request_id: int, respond: AsyncRespond, ref: str
+        self, t: Messages, request_id: int, respond: AsyncRespond, ref: str
     ) -> ApprovalRequest | None:
         request = await self.deps.store.get(request_id)
         if request is None:
-            await _tell(respond, f"There is no delete request #{request_id}.", ref)
+            await _tell(t, respond, t("There is no delete request #%(id)s.", id=request_id), ref)
         return request
 
-    async def _refusal(self, request: ApprovalRequest, user: str, attempt: str) -> str | None:
+    async def _refusal(
+        self, t: Messages, request: ApprovalRequest, user: str, attempt: str
+    ) -> str | None:
         """Why `user` may not decide `request`, from the settings as they are now (the
         refusal is audited), or None when they may."""
         if not self.deps.roles.allows(user, Role.APPROVER):
-            sentence = f":no_entry: {refusal(Role.APPROVER, f'{attempt} delete requests')}"
+            sentence = f":no_entry: {refusal(t, Role.APPROVER, t(_ATTEMPTS[attempt]))}"
             detail = f"needs {Role.APPROVER.value}"
         elif request.requester == user and not self.deps.settings.allow_self_approval:
-            sentence = (
-                f":no_entry: You filed request #{request.id}; a second person must decide it."
+            sentence = t(
+                ":no_entry: You filed request #%(id)s; a second person must decide it.",
+                id=request.id,
             )
             detail = "own request"
         else:
@@ -403,6 +430,7 @@ class ApprovalHandlers:
 
     async def _lost(
         self,
+        t: Messages,
         request: ApprovalRequest,
         user: str,
         attempt: str,
@@ -411,17 +439,17 @@ class ApprovalHandlers:
         ref: str,
     ) -> None:
         """Someone acted on a request that is no longer pending: say what it is now."""
-        sentence = _no_longer_pending(request)
+        sentence = _no_longer_pending(t, request)
         if request.status is ApprovalStatus.EXPIRED:
             await self._redraw(client, request)
         if respond is not None:
-            await _tell(respond, sentence, ref)
+            await _tell(t, respond, sentence, ref)
         elif request.message_channel:
             await client.chat_postEphemeral(
                 channel=request.message_channel,
                 user=user,
                 text=mrkdwn_text(sentence),
-                blocks=notice(sentence, ref),
+                blocks=notice(t, sentence, ref),
             )
         await self._audit(
             request, user, attempt, "refused", detail=f"request is {request.status.value}"
@@ -447,12 +475,20 @@ class ApprovalHandlers:
         decision from running (the next click redraws it)."""
         if not (request.message_channel and request.message_ts):
             return
+        # The card is the requester's: it stays in their language whoever acts on it.
+        t = await self.deps.locales.messages(client, request.requester)
         try:
             await client.chat_update(
                 channel=request.message_channel,
                 ts=request.message_ts,
-                text=fallback_text(f"Delete request #{request.id}: {request.status.value}"),
-                blocks=ui.approval_card(request),
+                text=fallback_text(
+                    t(
+                        "Delete request #%(id)s: %(status)s",
+                        id=request.id,
+                        status=ui.status_word(t, request.status),
+                    )
+                ),
+                blocks=ui.approval_card(t, request),
             )
         except SlackApiError as error:
             log.warning(
@@ -462,7 +498,8 @@ class ApprovalHandlers:
 
     async def _tell_requester(self, client: AsyncWebClient, request: ApprovalRequest) -> None:
         """Best effort, like the card: the outcome is already stored and audited."""
-        text = ui.requester_update(request)
+        t = await self.deps.locales.messages(client, request.requester)
+        text = ui.requester_update(t, request)
         try:
             opened = await client.conversations_open(users=request.requester)
             await client.chat_postMessage(
@@ -488,22 +525,55 @@ class ApprovalHandlers:
         )
 
 
-def _no_longer_pending(request: ApprovalRequest) -> str:
-    who = f"<@{request.decided_by}>" if request.decided_by else "someone"
+# What a refused approver tried, for the refusal sentence.
+_ATTEMPTS = {
+    "approve": N_("approve delete requests"),
+    "reject": N_("reject delete requests"),
+    "cancel": N_("cancel delete requests"),
+}
+
+
+def _card_text(t: Messages, request: ApprovalRequest) -> str:
+    return t("Delete request #%(id)s: %(summary)s", id=request.id, summary=ui.summary(t, request))
+
+
+def _no_longer_pending(t: Messages, request: ApprovalRequest) -> str:
+    params = {
+        "id": request.id,
+        "who": f"<@{request.decided_by}>" if request.decided_by else t("someone"),
+    }
     if request.status is ApprovalStatus.EXPIRED:
-        return f":alarm_clock: Request #{request.id} expired; nothing was deleted. File it again if it is still needed."
+        return t(
+            ":alarm_clock: Request #%(id)s expired; nothing was deleted. "
+            "File it again if it is still needed.",
+            **params,
+        )
     if request.status in (ApprovalStatus.APPROVED, ApprovalStatus.EXECUTING):
-        return f"Request #{request.id} was already approved by {who}; the delete is under way and its card will show the outcome."
+        return t(
+            "Request #%(id)s was already approved by %(who)s; the delete is under way and its "
+            "card will show the outcome.",
+            **params,
+        )
     if request.status is ApprovalStatus.UNKNOWN:
-        return f"Request #{request.id} was already approved by {who}; the delete was sent but it is not known whether it was made. Its card names the lookup that checks."
+        return t(
+            "Request #%(id)s was already approved by %(who)s; the delete was sent but it is not "
+            "known whether it was made. Its card names the lookup that checks.",
+            **params,
+        )
     if request.status in (ApprovalStatus.EXECUTED, ApprovalStatus.FAILED, ApprovalStatus.STALE):
-        return f"Request #{request.id} was already approved by {who} and has run ({request.status.value})."
+        return t(
+            "Request #%(id)s was already approved by %(who)s and has run (%(status)s).",
+            status=ui.status_word(t, request.status),
+            **params,
+        )
     if request.status is ApprovalStatus.REJECTED:
-        return f"Request #{request.id} was already rejected by {who}."
-    return f"Request #{request.id} was cancelled by the requester."
+        return t("Request #%(id)s was already rejected by %(who)s.", **params)
+    return t("Request #%(id)s was cancelled by the requester.", **params)
 
 
-async def _tell(respond: AsyncRespond, sentence: str, ref: str, *, replace: bool = False) -> None:
+async def _tell(
+    t: Messages, respond: AsyncRespond, sentence: str, ref: str, *, replace: bool = False
+) -> None:
     await respond(
-        text=mrkdwn_text(sentence), blocks=notice(sentence, ref), replace_original=replace
+        text=mrkdwn_text(sentence), blocks=notice(t, sentence, ref), replace_original=replace
     )

@@ -25,7 +25,8 @@ from bot.blocks.common import (
 )
 from bot.blocks.help import BINDING_EXAMPLES, BINDING_GRAMMAR
 from bot.clients.errors import BackendError
-from bot.deletions import BindingDeletion, current_records
+from bot.deletions import current_records
+from bot.i18n import N_, SOURCE_LANGUAGE, Messages, messages
 from bot.models import (
     AccountSource,
     Binding,
@@ -35,6 +36,7 @@ from bot.models import (
     NewBinding,
     fingerprint,
 )
+from bot.records import BindingDeletion
 from bot.roles import Role
 from handlers.common import (
     MAX_ID_DIGITS,
@@ -86,20 +88,24 @@ class PreviewDelete:
 BindingCommand = Help | Lookup | OpenAddModal | AddNow | OpenEditModal | PreviewDelete | ShowAudit
 
 _NEEDS: dict[type, tuple[Role, str]] = {
-    Lookup: (Role.VIEWER, "look up bindings"),
-    OpenAddModal: (Role.EDITOR, "add bindings"),
-    AddNow: (Role.EDITOR, "add bindings"),
-    OpenEditModal: (Role.EDITOR, "edit bindings"),
-    PreviewDelete: (Role.EDITOR, "delete bindings"),
-    ShowAudit: (Role.APPROVER, "read the audit log"),
+    Lookup: (Role.VIEWER, N_("look up bindings")),
+    OpenAddModal: (Role.EDITOR, N_("add bindings")),
+    AddNow: (Role.EDITOR, N_("add bindings")),
+    OpenEditModal: (Role.EDITOR, N_("edit bindings")),
+    PreviewDelete: (Role.EDITOR, N_("delete bindings")),
+    ShowAudit: (Role.APPROVER, N_("read the audit log")),
 }
+
+
+_CONTACT_ID = N_("The contact id")
 
 
 def parse_source(text: str) -> AccountSource:
     source = AccountSource.parse(text)
     if source is None:
         raise UsageError(
-            f"{code(text)} is not a source; use dingding, wechat, workwechat or open (or an alias)."
+            N_("%(word)s is not a source; use dingding, wechat, workwechat or open (or an alias)."),
+            word=code(text),
         )
     return source
 
@@ -107,14 +113,16 @@ def parse_source(text: str) -> AccountSource:
 def _key(words: list[str], verb: str) -> BindingKey:
     if len(words) != 2:
         raise UsageError(
-            f"`{verb}` takes a contact id and a source, e.g. `/binding {verb} 30851821 wechat`."
+            N_("%(verb)s takes a contact id and a source, e.g. %(example)s."),
+            verb=f"`{verb}`",
+            example=f"`/binding {verb} 30851821 wechat`",
         )
-    return BindingKey(cid=positive_int(words[0], "The contact id"), source=parse_source(words[1]))
+    return BindingKey(cid=positive_int(words[0], _CONTACT_ID), source=parse_source(words[1]))
 
 
 def _sources(words: list[str]) -> tuple[AccountSource, ...]:
     if len(words) > 1:
-        raise UsageError(f"Too many words: {code(' '.join(words))}.")
+        raise UsageError(N_("Too many words: %(words)s."), words=code(" ".join(words)))
     return (parse_source(words[0]),) if words else tuple(AccountSource)
 
 
@@ -122,7 +130,7 @@ def parse_binding_command(text: str) -> BindingCommand:
     try:
         return _parse(words_of(text))
     except UsageError as problem:
-        return Help(problem=str(problem))
+        return Help(problem=problem.text)
 
 
 def _parse(words: list[str]) -> BindingCommand:
@@ -132,10 +140,14 @@ def _parse(words: list[str]) -> BindingCommand:
     if verb == "openid":
         if not rest:
             raise UsageError(
-                "`openid` needs the third-party account id, e.g. `/binding openid 10014850`."
+                N_("%(verb)s needs the third-party account id, e.g. %(example)s."),
+                verb="`openid`",
+                example="`/binding openid 10014850`",
             )
         if len(rest[0]) > MAX_OPEN_ID:
-            raise UsageError(f"An openId is at most {MAX_OPEN_ID} characters long.")
+            raise UsageError(
+                N_("An openId is at most %(count)s characters long."), count=MAX_OPEN_ID
+            )
         return Lookup(BindingQuery(open_id=rest[0], sources=_sources(rest[1:])))
     if verb == "add":
         return _parse_add(rest)
@@ -144,11 +156,11 @@ def _parse(words: list[str]) -> BindingCommand:
     if verb == "delete":
         return PreviewDelete(_key(rest, "delete"))
     if verb == "audit":
-        return ShowAudit(positive_int(rest[0], "The number of entries") if rest else 20)
+        return ShowAudit(positive_int(rest[0], N_("The number of entries")) if rest else 20)
     if words[0][:1].isdigit():
-        cid = positive_int(words[0], "The contact id")
+        cid = positive_int(words[0], _CONTACT_ID)
         return Lookup(BindingQuery(cid=cid, sources=_sources(rest)))
-    raise UsageError(f"{code(words[0])} is neither a contact id nor a known word.")
+    raise UsageError(N_("%(word)s is neither a contact id nor a known word."), word=code(words[0]))
 
 
 def _parse_add(rest: list[str]) -> BindingCommand:
@@ -156,11 +168,15 @@ def _parse_add(rest: list[str]) -> BindingCommand:
         return OpenAddModal()
     if len(rest) not in (3, 4):
         raise UsageError(
-            "`add` takes a contact id, a source, an openId and an optional appId, or nothing to open the form."
+            N_(
+                "%(verb)s takes a contact id, a source, an openId and an optional appId, "
+                "or nothing to open the form."
+            ),
+            verb="`add`",
         )
     return AddNow(
         NewBinding(
-            cid=positive_int(rest[0], "The contact id"),
+            cid=positive_int(rest[0], _CONTACT_ID),
             source=parse_source(rest[1]),
             open_id=rest[2],
             app_id=rest[3] if len(rest) == 4 else "",
@@ -181,8 +197,8 @@ class BindingHandlers(FeatureHandlers):
     def parse(self, text: str) -> BindingCommand:
         return parse_binding_command(text)
 
-    def placeholder(self, parsed: object) -> list[Block] | None:
-        return ui.lookup_placeholder(parsed.query) if isinstance(parsed, Lookup) else None
+    def placeholder(self, t: Messages, parsed: object) -> list[Block] | None:
+        return ui.lookup_placeholder(t, parsed.query) if isinstance(parsed, Lookup) else None
 
     def target(self, parsed: object) -> str:
         return _target(parsed)
@@ -224,7 +240,7 @@ class BindingHandlers(FeatureHandlers):
         parsed = parse_binding_command(action.get("value", ""))
         if not isinstance(parsed, Lookup) or not await self.authorized(parsed, here):
             return
-        await self.lookup(parsed.query, here, shared=True)
+        await self.lookup(parsed.query, await self.reader(here), shared=True)
         await respond(delete_original=True)
 
     async def _from_button(
@@ -244,6 +260,7 @@ class BindingHandlers(FeatureHandlers):
             await self.run(parsed, here)
 
     async def run(self, parsed: object, here: Invocation) -> None:
+        here = await self.reader(here)
         match parsed:
             case Lookup(query):
                 await self.lookup(query, here)
@@ -268,6 +285,7 @@ class BindingHandlers(FeatureHandlers):
             query.sources, cid=query.cid, open_id=query.open_id
         )
         blocks = ui.lookup_message(
+            here.t,
             query,
             results,
             correlation_id=here.ref,
@@ -282,7 +300,7 @@ class BindingHandlers(FeatureHandlers):
             extra={"user": here.user, "query": query.command_text, "failed_sources": failed},
         )
         await here.respond(
-            text=fallback_text(ui.lookup_summary(query, results)),
+            text=fallback_text(ui.lookup_summary(here.t, query, results)),
             blocks=blocks,
             response_type="in_channel" if shared else "ephemeral",
             replace_original=here.in_place and not shared,
@@ -293,13 +311,13 @@ class BindingHandlers(FeatureHandlers):
     async def open_add_modal(self, here: Invocation) -> None:
         await here.client.views_open(
             trigger_id=here.trigger_id,
-            view=ui.add_modal(),
+            view=ui.add_modal(here.t),
         )
 
     async def add_now(self, binding: NewBinding, here: Invocation) -> None:
-        result = await self._add(binding, here.user, here.ref)
+        result = await self._add(here.t, binding, here.user, here.ref)
         blocks = (
-            ui.write_failed(result, binding.key, here.ref)
+            ui.write_failed(here.t, result, binding.key, here.ref)
             if isinstance(result, BackendError)
             else result
         )
@@ -308,7 +326,7 @@ class BindingHandlers(FeatureHandlers):
         )
 
     async def _add(
-        self, binding: NewBinding, user: str, ref: str, *, interactive: bool = True
+        self, t: Messages, binding: NewBinding, user: str, ref: str, *, interactive: bool = True
     ) -> list[Block] | BackendError:
         """The result blocks, or the refusal (audited either way)."""
         key = binding.key
@@ -318,12 +336,22 @@ class BindingHandlers(FeatureHandlers):
             await self.audit_write("add", key.args, user, error)
             return error
         await self.audit_write("add", key.args, user, None, detail=ui.added_detail(binding))
+        params = {
+            "cid": code(binding.cid),
+            "source": escape(t(binding.source.label)),
+            "open_id": code(binding.open_id),
+        }
         sentence = (
-            f"Contact {code(binding.cid)} is now bound to {escape(binding.source.label)} "
-            f"openId {code(binding.open_id)}"
-            + (f" with appId {code(binding.app_id)}." if binding.app_id else ".")
+            t(
+                "Contact %(cid)s is now bound to %(source)s openId %(open_id)s "
+                "with appId %(app_id)s.",
+                app_id=code(binding.app_id),
+                **params,
+            )
+            if binding.app_id
+            else t("Contact %(cid)s is now bound to %(source)s openId %(open_id)s.", **params)
         )
-        return ui.write_done(sentence, key, ref, interactive=interactive)
+        return ui.write_done(t, sentence, key, ref, interactive=interactive)
 
     async def on_add_submitted(
         self,
@@ -334,51 +362,60 @@ class BindingHandlers(FeatureHandlers):
         context: AsyncBoltContext,
     ) -> None:
         values = view_values(view)
-        binding, errors = read_add_form(values)
+        user = body["user"]["id"]
+        t = self.deps.locales.known(user)
+        binding, errors = read_add_form(t, values)
         if binding is None:
             await ack(response_action="errors", errors=errors)
             return
-        user = body["user"]["id"]
         ref = context["correlation_id"]
         if not await self.editor_in_modal(
             ack,
             user=user,
             action="add",
-            what="add bindings",
-            title="Add binding",
+            what=N_("add bindings"),
+            title=N_("Add binding"),
             target=binding.key.args,
             ref=ref,
         ):
             return
 
         async def outcome() -> ModalOutcome:
-            result = await self._add(binding, user, ref, interactive=False)
+            result = await self._add(t, binding, user, ref, interactive=False)
             if not isinstance(result, BackendError):
-                return Shown(message_modal("Add binding", result))
-            return ui.add_refused(result, binding.key, values, ref)
+                return Shown(message_modal(t, t("Add binding"), result))
+            return ui.add_refused(t, result, binding.key, values, ref)
 
-        await answer_submission(self.submission(ack, client, view, ref, "Add binding"), outcome())
+        submission = self.submission(ack, client, view, ref, t("Add binding"), t)
+        await answer_submission(submission, outcome())
 
     # ---- edit ----
 
     async def open_edit_modal(self, key: BindingKey, here: Invocation) -> None:
         # trigger_id dies 3 s after the click: open first, fetch after.
+        t = here.t
+        title = t("Edit binding")
         opened = await here.client.views_open(
             trigger_id=here.trigger_id,
             view=loading_modal(
-                "Edit binding",
-                f"Loading the {escape(key.source.label)} binding of contact {code(key.cid)}…",
+                t,
+                title,
+                t(
+                    "Loading the %(source)s binding of contact %(cid)s…",
+                    source=escape(t(key.source.label)),
+                    cid=code(key.cid),
+                ),
             ),
         )
         try:
             binding = await self.deps.bindings.get(key)
         except BackendError as error:
-            view = message_modal("Edit binding", notice(f":x: {escape(error.sentence)}", here.ref))
+            view = message_modal(t, title, notice(t, f":x: {escape(error.say(t))}", here.ref))
         else:
             if binding is None:
-                view = message_modal("Edit binding", ui.missing_binding(key, here.ref))
+                view = message_modal(t, title, ui.missing_binding(t, key, here.ref))
             else:
-                view = ui.edit_modal(ui.EditForm.of(binding), binding=binding)
+                view = ui.edit_modal(t, ui.EditForm.of(binding), binding=binding)
         await here.client.views_update(
             view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view
         )
@@ -393,19 +430,20 @@ class BindingHandlers(FeatureHandlers):
     ) -> None:
         values = view_values(view)
         shown = ui.EditForm.model_validate_json(view.get("private_metadata") or "{}")
-        change, errors = read_edit_form(values, shown)
+        user = body["user"]["id"]
+        t = self.deps.locales.known(user)
+        change, errors = read_edit_form(t, values, shown)
         if change is None:
             await ack(response_action="errors", errors=errors)
             return
         key = shown.key
-        user = body["user"]["id"]
         ref = context["correlation_id"]
         if not await self.editor_in_modal(
             ack,
             user=user,
             action="edit",
-            what="edit bindings",
-            title="Edit binding",
+            what=N_("edit bindings"),
+            title=N_("Edit binding"),
             target=key.args,
             ref=ref,
         ):
@@ -416,58 +454,67 @@ class BindingHandlers(FeatureHandlers):
                 await self.deps.bindings.change(change)
             except BackendError as error:
                 await self.audit_write("edit", key.args, user, error)
-                return ui.edit_refused(error, shown, values, ref)
-            said = ui.changes(change)
-            await self.audit_write("edit", key.args, user, None, detail=ui.changes(change, str))
-            blocks = ui.write_done(
-                f"Saved the {escape(key.source.label)} binding of contact {code(key.cid)}: {said}.",
-                key,
-                ref,
-                interactive=False,
+                return ui.edit_refused(t, error, shown, values, ref)
+            detail = ui.changes(messages(SOURCE_LANGUAGE), change, str)
+            await self.audit_write("edit", key.args, user, None, detail=detail)
+            sentence = t(
+                "Saved the %(source)s binding of contact %(cid)s: %(changes)s.",
+                source=escape(t(key.source.label)),
+                cid=code(key.cid),
+                changes=ui.changes(t, change),
             )
-            return Shown(message_modal("Edit binding", blocks))
+            blocks = ui.write_done(t, sentence, key, ref, interactive=False)
+            return Shown(message_modal(t, t("Edit binding"), blocks))
 
-        await answer_submission(self.submission(ack, client, view, ref, "Edit binding"), outcome())
+        submission = self.submission(ack, client, view, ref, t("Edit binding"), t)
+        await answer_submission(submission, outcome())
 
     # ---- delete preview ----
 
     async def preview_delete(self, key: BindingKey, here: Invocation) -> None:
+        t = here.t
         try:
             records = await current_records(BindingDeletion(key), self.deps.backends)
         except BackendError as error:
-            blocks = notice(f":x: {escape(error.sentence)}", here.ref)
+            blocks = notice(t, f":x: {escape(error.say(t))}", here.ref)
         else:
             blocks = (
                 ui.delete_preview(
+                    t,
                     Binding.model_validate(records[0]),
                     fingerprint=fingerprint(records),
                     correlation_id=here.ref,
                 )
                 if records
-                else ui.missing_binding(key, here.ref)
+                else ui.missing_binding(t, key, here.ref)
             )
         await here.respond(
-            text=fallback_text("Delete preview"), blocks=blocks, replace_original=False
+            text=fallback_text(t("Delete preview")), blocks=blocks, replace_original=False
         )
 
     async def show_audit(self, limit: int, here: Invocation) -> None:
-        await show_audit(self.deps, FEATURE, limit, here.respond, here.ref)
+        await show_audit(self.deps, FEATURE, limit, here, here.ref)
 
 
-def read_add_form(values: dict[str, str | None]) -> tuple[NewBinding | None, dict[str, str]]:
+def read_add_form(
+    t: Messages, values: dict[str, str | None]
+) -> tuple[NewBinding | None, dict[str, str]]:
     errors: dict[str, str] = {}
     cid = as_positive_int(values.get("cid") or "")
     if cid is None:
         errors["cid"] = (
-            f"The contact id is too large: ids have at most {MAX_ID_DIGITS} digits."
+            t(
+                "The contact id is too large: ids have at most %(digits)s digits.",
+                digits=MAX_ID_DIGITS,
+            )
             if too_large(values.get("cid") or "")
-            else "The contact id is a positive whole number, like 30851821."
+            else t("The contact id is a positive whole number, like 30851821.")
         )
     source = AccountSource.parse(values.get("source") or "")
     if source is None:
-        errors["source"] = "Choose DingTalk, WeChat, WeCom or Open platform."
+        errors["source"] = t("Choose DingTalk, WeChat, WeCom or Open platform.")
     if not values.get("open_id"):
-        errors["open_id"] = "Enter the openId of the third-party account."
+        errors["open_id"] = t("Enter the openId of the third-party account.")
     if errors or cid is None or source is None:
         return None, errors
     new = NewBinding(
@@ -477,16 +524,16 @@ def read_add_form(values: dict[str, str | None]) -> tuple[NewBinding | None, dic
 
 
 def read_edit_form(
-    values: dict[str, str | None], shown: ui.EditForm
+    t: Messages, values: dict[str, str | None], shown: ui.EditForm
 ) -> tuple[BindingChange | None, dict[str, str]]:
     """The change to send: only the fields that differ from what the form showed."""
     open_id, app_id = values.get("open_id") or "", values.get("app_id") or ""
     if not open_id:
-        return None, {"open_id": "Enter the openId of the third-party account."}
+        return None, {"open_id": t("Enter the openId of the third-party account.")}
     new_open_id = open_id if shown.changed("open_id", open_id) else None
     new_app_id = app_id if shown.changed("app_id", app_id) else None
     if new_open_id is None and new_app_id is None:
-        return None, {"open_id": "Nothing changed: edit the openId or appId, or press Cancel."}
+        return None, {"open_id": t("Nothing changed: edit the openId or appId, or press Cancel.")}
     return BindingChange(
         cid=shown.cid, source=shown.source, open_id=new_open_id, app_id=new_app_id
     ), {}

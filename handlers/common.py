@@ -6,8 +6,8 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 from slack_bolt.async_app import AsyncBoltContext
@@ -21,6 +21,7 @@ from bot.blocks.common import code, fallback_text, message_modal, mrkdwn_text, n
 from bot.blocks.help import help_blocks
 from bot.clients.errors import BackendError
 from bot.deps import Deps
+from bot.i18n import N_, SOURCE_LANGUAGE, Messages, Sentence, messages
 from bot.roles import Role, refusal
 from handlers.modals import Submission
 from handlers.placeholder import PlaceholderIfSlow
@@ -29,7 +30,12 @@ log = logging.getLogger("handlers")
 
 
 class UsageError(ValueError):
-    """What was wrong with the typed input, as a sentence."""
+    """What was wrong with the typed input, as a sentence (`N_` message and parameters),
+    said in the reader's language once the reader is known."""
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        self.text = Sentence(message, **params)
+        super().__init__(str(self.text))
 
 
 # Commands every feature's grammar has.
@@ -37,7 +43,7 @@ class UsageError(ValueError):
 
 @dataclass(frozen=True)
 class Help:
-    problem: str | None = None
+    problem: Sentence | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,12 @@ class Invocation:
     ref: str
     # Answer by replacing the message (a placeholder, a page turned) instead of adding one.
     in_place: bool = False
+    # The reader's language: inside the ack, the one known without asking Slack; handlers
+    # replace it with `FeatureHandlers.reader` after the ack.
+    t: Messages = field(default_factory=lambda: messages(SOURCE_LANGUAGE))
+
+
+_Here = TypeVar("_Here", bound=Invocation)
 
 
 def channel_of(body: dict[str, Any]) -> str:
@@ -105,7 +117,7 @@ def words_of(text: str) -> list[str]:
             continue
         match = _WORD_PART.match(text, position)
         if match is None:
-            raise UsageError('A quote is not closed: end the value with `"`.')
+            raise UsageError(N_('A quote is not closed: end the value with `"`.'))
         quoted = match[1] if match[1] is not None else match[2]
         part = _UNESCAPE.sub(r"\1", quoted) if quoted is not None else match[3]
         word, position = (word or "") + part, match.end()
@@ -134,7 +146,7 @@ def split_options(tokens: Iterable[str]) -> tuple[list[str], dict[str, str]]:
         key, sep, value = token.partition("=")
         if sep and key.isidentifier() and key.lower() in {"from", "to", "page", "size"}:
             if key.lower() in options:
-                raise UsageError(f"{code(key + '=')} is given twice.")
+                raise UsageError(N_("%(option)s is given twice."), option=code(key + "="))
             options[key.lower()] = value
         else:
             words.append(token)
@@ -159,13 +171,21 @@ def as_positive_int(text: str) -> int | None:
 
 
 def positive_int(text: str, what: str) -> int:
+    """`what` names the number (marked with `N_`, or a code span such as `page=`)."""
     number = as_positive_int(text)
     if too_large(text):
         raise UsageError(
-            f"{what} {code(text)} is too large: ids have at most {MAX_ID_DIGITS} digits."
+            N_("%(what)s %(value)s is too large: ids have at most %(digits)s digits."),
+            what=Sentence(what),
+            value=code(text),
+            digits=MAX_ID_DIGITS,
         )
     if number is None:
-        raise UsageError(f"{what} must be a positive whole number, not {code(text)}.")
+        raise UsageError(
+            N_("%(what)s must be a positive whole number, not %(value)s."),
+            what=Sentence(what),
+            value=code(text),
+        )
     return number
 
 
@@ -229,9 +249,11 @@ async def refuse(
     ack: AsyncAck | None = None,
     respond: AsyncRespond | None = None,
 ) -> None:
-    """Tell the person which role they lack (in the ack when there is one) and audit it."""
-    sentence = refusal(role, what)
-    blocks = notice(f":no_entry: {sentence}", ref)
+    """Tell the person which role they lack (in the ack when there is one) and audit it.
+    `what` is the English (`N_`) name of what they tried; the audit log keeps it so."""
+    t = deps.locales.known(user)
+    sentence = refusal(t, role, t(what))
+    blocks = notice(t, f":no_entry: {sentence}", ref)
     if ack is not None:
         await ack(text=mrkdwn_text(sentence), blocks=blocks)
     elif respond is not None:
@@ -249,12 +271,13 @@ async def refuse(
 
 
 async def show_audit(
-    deps: Deps, feature: str, limit: int, respond: AsyncRespond, correlation_id: str
+    deps: Deps, feature: str, limit: int, here: Invocation, correlation_id: str
 ) -> None:
     entries = await deps.store.recent_audit(min(limit, 200), feature=feature)
-    await respond(
-        text=fallback_text(f"Audit log of /{feature}"),
-        blocks=audit_blocks(feature, entries, correlation_id),
+    t = await deps.locales.messages(here.client, here.user)
+    await here.respond(
+        text=fallback_text(t("Audit log of /%(feature)s", feature=feature)),
+        blocks=audit_blocks(t, feature, entries, correlation_id),
         replace_original=False,
     )
 
@@ -276,7 +299,7 @@ class FeatureHandlers:
         """The command the text asks for, or `Help` (with the problem, when it is malformed)."""
         raise NotImplementedError
 
-    def placeholder(self, parsed: object) -> list[Block] | None:
+    def placeholder(self, t: Messages, parsed: object) -> list[Block] | None:
         """What to show at once for a command whose answer needs a backend, if it has one."""
         raise NotImplementedError
 
@@ -313,7 +336,7 @@ class FeatureHandlers:
                 self.grammar,
                 self.examples,
                 correlation_id=ref,
-                problem=parsed.problem,
+                problem=parsed.problem.say(t) if parsed.problem else None,
             )
             text = t("How to use %(command)s", command=self.command)
             await respond(text=fallback_text(text), blocks=blocks)
@@ -325,17 +348,20 @@ class FeatureHandlers:
             respond,
             client,
             ref,
+            t=self.deps.locales.known(command["user_id"]),
         )
         if not await self.authorized(parsed, here, ack=ack):
             return
-        placeholder = self.placeholder(parsed)
+        placeholder = self.placeholder(here.t, parsed)
         if placeholder is None:
             await ack()
             await self.run(parsed, here)
             return
         # Something to see while a slow backend answers; the answer replaces it.
         await ack()
-        async with PlaceholderIfSlow(here.respond, text="Looking up…", blocks=placeholder) as slow:
+        async with PlaceholderIfSlow(
+            here.respond, text=here.t("Looking up…"), blocks=placeholder
+        ) as slow:
             await self.run(parsed, replace(here, respond=slow, in_place=True))
 
     async def authorized(
@@ -372,10 +398,11 @@ class FeatureHandlers:
         """Roles may change while a form is open: check again on submit, refuse in the modal."""
         if self.deps.roles.allows(user, Role.EDITOR):
             return True
-        sentence = refusal(Role.EDITOR, what)
+        t = self.deps.locales.known(user)
+        sentence = refusal(t, Role.EDITOR, t(what))
         await ack(
             response_action="update",
-            view=message_modal(title, notice(f":no_entry: {sentence}", ref)),
+            view=message_modal(t, t(title), notice(t, f":no_entry: {sentence}", ref)),
         )
         await audit(
             self.deps,
@@ -389,9 +416,19 @@ class FeatureHandlers:
         return False
 
     def submission(
-        self, ack: AsyncAck, client: AsyncWebClient, view: dict[str, Any], ref: str, title: str
+        self,
+        ack: AsyncAck,
+        client: AsyncWebClient,
+        view: dict[str, Any],
+        ref: str,
+        title: str,
+        t: Messages,
     ) -> Submission:
-        return Submission(ack, client, view, ref, title, self.deps.modal_budget)
+        return Submission(ack, client, view, ref, title, self.deps.modal_budget, t)
+
+    async def reader(self, here: _Here) -> _Here:
+        """The invocation in its reader's language: call it after the ack."""
+        return replace(here, t=await self.deps.locales.messages(here.client, here.user))
 
     async def audit_write(
         self, action: str, target: str, user: str, error: BackendError | None, detail: str = ""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -23,6 +23,7 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.common import FieldErrors, ModalOutcome, Shown, loading_modal
+from bot.i18n import Messages
 
 __all__ = ["FieldErrors", "ModalOutcome", "Shown", "Submission", "answer_submission"]
 
@@ -43,7 +44,8 @@ class Submission:
     ref: str
     title: str
     budget: float
-    saving: str = field(default="Saving…")
+    # The reader's language, as known inside the ack (the "Saving…" view is an ack).
+    t: Messages
 
 
 async def answer_submission(submission: Submission, outcome: Awaitable[ModalOutcome]) -> None:
@@ -54,7 +56,8 @@ async def answer_submission(submission: Submission, outcome: Awaitable[ModalOutc
         await _ack_with(submission.ack, work.result())
         return
     external_id = f"saving-{submission.view.get('id', '')}-{submission.ref}"
-    saving = loading_modal(submission.title, submission.saving)
+    t = submission.t
+    saving = loading_modal(t, submission.title, t("Saving…"))
     saving.external_id = external_id
     await submission.ack(response_action="update", view=saving)
     result = await work

@@ -70,11 +70,14 @@ class Sweeper:
         channel = request.message_channel or self.deps.settings.approval_channel
         if not channel:
             return
-        text = ui.reminder(request)
+        # Read in the approval channel: in the requester's language, like the card.
+        t = await self.deps.locales.messages(self.client, request.requester)
+        text = ui.reminder(t, request)
+        waiting = t("Delete request #%(id)s is waiting for an approver", id=request.id)
         try:
             await self.client.chat_postMessage(
                 channel=channel,
-                text=fallback_text(f"Delete request #{request.id} is waiting for an approver"),
+                text=fallback_text(waiting),
                 blocks=[section(text)],
             )
         except SlackApiError as error:

@@ -18,6 +18,7 @@ from bot.blocks import user_customer as ui
 from bot.blocks.common import code, escape, fallback_text, message_modal, notice
 from bot.blocks.help import UC_EXAMPLES, UC_GRAMMAR
 from bot.clients.errors import BackendError
+from bot.i18n import N_, SOURCE_LANGUAGE, Messages, messages
 from bot.models import (
     Condition,
     NewRelation,
@@ -105,13 +106,13 @@ UcCommand = (
 )
 
 _NEEDS: dict[type, tuple[Role, str]] = {
-    ListRelations: (Role.VIEWER, "look up relations"),
-    Follows: (Role.VIEWER, "look up relations"),
-    GetRelation: (Role.VIEWER, "look up relations"),
-    OpenAddModal: (Role.EDITOR, "add relations"),
-    OpenEditModal: (Role.EDITOR, "edit relations"),
-    PreviewDelete: (Role.EDITOR, "delete relations"),
-    ShowAudit: (Role.APPROVER, "read the audit log"),
+    ListRelations: (Role.VIEWER, N_("look up relations")),
+    Follows: (Role.VIEWER, N_("look up relations")),
+    GetRelation: (Role.VIEWER, N_("look up relations")),
+    OpenAddModal: (Role.EDITOR, N_("add relations")),
+    OpenEditModal: (Role.EDITOR, N_("edit relations")),
+    PreviewDelete: (Role.EDITOR, N_("delete relations")),
+    ShowAudit: (Role.APPROVER, N_("read the audit log")),
 }
 
 _FIELDS: dict[str, RelationField] = {
@@ -144,19 +145,27 @@ _NUMERIC = frozenset(
 MAX_COMMAND_LENGTH = ui.BLOCK_ID_LIMIT - 60
 
 
+_USER_ID = N_("The user id")
+
+
 def parse_filter(word: str) -> Condition:
     match = _FILTER.fullmatch(word)
     if match is None:
         raise UsageError(
-            f"{code(word)} is not a filter; write {code('<field><op><value>')}, "
-            "e.g. `user=998` or `ref~VIP`."
+            N_("%(word)s is not a filter; write %(form)s, e.g. %(example)s."),
+            word=code(word),
+            form=code("<field><op><value>"),
+            example="`user=998` or `ref~VIP`",
         )
     name, symbol, value = match.groups()
     field = _FIELDS.get(name.lower())
     if field is None:
         raise UsageError(
-            f"{code(name)} is not a field; use user, customer, ref, template, script, "
-            "is_available or boss_sync."
+            N_(
+                "%(word)s is not a field; use user, customer, ref, template, script, "
+                "is_available or boss_sync."
+            ),
+            word=code(name),
         )
     operator = _OPERATORS[symbol]
     if (
@@ -164,7 +173,11 @@ def parse_filter(word: str) -> Condition:
         and operator is not Operator.LIKE
         and not (value.isascii() and value.isdigit())
     ):
-        raise UsageError(f"`{field.value}` compares with a whole number, not {code(value)}.")
+        raise UsageError(
+            N_("%(field)s compares with a whole number, not %(value)s."),
+            field=f"`{field.value}`",
+            value=code(value),
+        )
     return Condition(field=field, op=operator, value=value)
 
 
@@ -176,7 +189,9 @@ def _date(options: dict[str, str], name: str) -> date | None:
         return datetime.strptime(text, "%Y-%m-%d").date()
     except ValueError:
         raise UsageError(
-            f"{code(f'{name}={text}')} is not a date; write YYYY-MM-DD, e.g. `{name}=2018-11-28`."
+            N_("%(option)s is not a date; write YYYY-MM-DD, e.g. %(example)s."),
+            option=code(f"{name}={text}"),
+            example=f"`{name}=2018-11-28`",
         ) from None
 
 
@@ -193,10 +208,14 @@ def _paging(options: dict[str, str]) -> tuple[int, int, int | None]:
 
 def _key(words: list[str], verb: str) -> RelationKey:
     if len(words) != 2:
-        raise UsageError(f"`{verb}` takes a user id and a customer id, e.g. `/uc {verb} 998 1001`.")
+        raise UsageError(
+            N_("%(verb)s takes a user id and a customer id, e.g. %(example)s."),
+            verb=f"`{verb}`",
+            example=f"`/uc {verb} 998 1001`",
+        )
     return RelationKey(
-        user_id=positive_int(words[0], "The user id"),
-        customer_id=positive_int(words[1], "The customer id"),
+        user_id=positive_int(words[0], _USER_ID),
+        customer_id=positive_int(words[1], N_("The customer id")),
     )
 
 
@@ -204,7 +223,7 @@ def parse_uc_command(text: str) -> UcCommand:
     try:
         return _parse(words_of(text))
     except UsageError as problem:
-        return Help(problem=str(problem))
+        return Help(problem=problem.text)
 
 
 def _parse(words: list[str]) -> UcCommand:
@@ -219,22 +238,26 @@ def _parse(words: list[str]) -> UcCommand:
         return GetRelation(_key(rest, "get"))
     if verb == "add":
         if rest:
-            raise UsageError("`add` takes nothing: it opens a form.")
+            raise UsageError(N_("%(verb)s takes nothing: it opens a form."), verb="`add`")
         return OpenAddModal()
     if verb == "edit":
         return OpenEditModal(_key(rest, "edit"))
     if verb == "delete":
         return _parse_delete(rest)
     if verb == "audit":
-        return ShowAudit(positive_int(rest[0], "The number of entries") if rest else 20)
-    raise UsageError(f"{code(words[0])} is not something `/uc` does.")
+        return ShowAudit(positive_int(rest[0], N_("The number of entries")) if rest else 20)
+    raise UsageError(
+        N_("%(word)s is not something %(command)s does."), word=code(words[0]), command="`/uc`"
+    )
 
 
 def _parse_list(rest: list[str]) -> ListRelations:
     words, options = split_options(rest)
     start, end = _date(options, "from"), _date(options, "to")
     if start and end and start > end:
-        raise UsageError(f"`from={start}` is after `to={end}`.")
+        raise UsageError(
+            N_("%(start)s is after %(end)s."), start=f"`from={start}`", end=f"`to={end}`"
+        )
     page, size, asked = _paging(options)
     parsed = ListRelations(
         RelationQuery(
@@ -248,8 +271,11 @@ def _parse_list(rest: list[str]) -> ListRelations:
     )
     if len(command_text(parsed)) > MAX_COMMAND_LENGTH:
         raise UsageError(
-            f"Those filters are too long to page through in Slack; keep them under "
-            f"{MAX_COMMAND_LENGTH} characters."
+            N_(
+                "Those filters are too long to page through in Slack; keep them under "
+                "%(count)s characters."
+            ),
+            count=MAX_COMMAND_LENGTH,
         )
     return parsed
 
@@ -257,27 +283,41 @@ def _parse_list(rest: list[str]) -> ListRelations:
 def _parse_follows(rest: list[str]) -> Follows:
     words, options = split_options(rest)
     if len(words) != 1:
-        raise UsageError("`follows` takes one user id, e.g. `/uc follows 998`.")
+        raise UsageError(
+            N_("%(verb)s takes one user id, e.g. %(example)s."),
+            verb="`follows`",
+            example="`/uc follows 998`",
+        )
     if extra := sorted(options.keys() - {"page", "size"}):
-        raise UsageError(f"`follows` takes only `page=` and `size=`, not `{extra[0]}=`.")
+        raise UsageError(
+            N_("%(verb)s takes only %(page)s and %(size)s, not %(option)s."),
+            verb="`follows`",
+            page="`page=`",
+            size="`size=`",
+            option=f"`{extra[0]}=`",
+        )
     page, size, asked = _paging(options)
-    return Follows(positive_int(words[0], "The user id"), page, size, asked)
+    return Follows(positive_int(words[0], _USER_ID), page, size, asked)
 
 
 def _parse_delete(rest: list[str]) -> PreviewDelete:
     if len(rest) < 2:
         raise UsageError(
-            "`delete` takes a user id and customer ids, e.g. `/uc delete 998 1001,1002`."
+            N_("%(verb)s takes a user id and customer ids, e.g. %(example)s."),
+            verb="`delete`",
+            example="`/uc delete 998 1001,1002`",
         )
-    user = positive_int(rest[0], "The user id")
+    user = positive_int(rest[0], _USER_ID)
     customers = [part for part in ",".join(rest[1:]).split(",") if part]
     keys = [
-        RelationKey(user_id=user, customer_id=positive_int(customer, "A customer id"))
+        RelationKey(user_id=user, customer_id=positive_int(customer, N_("A customer id")))
         for customer in customers
     ]
     selection = RelationSelection.of(keys)
     if len(selection.keys) > ui.MAX_DELETE:
-        raise UsageError(f"At most {ui.MAX_DELETE} relations can be deleted at once.")
+        raise UsageError(
+            N_("At most %(count)s relations can be deleted at once."), count=ui.MAX_DELETE
+        )
     return PreviewDelete(selection)
 
 
@@ -308,48 +348,60 @@ def _at_page(parsed: PageCommand, page: int) -> PageCommand:
     return Follows(parsed.user_id, page, parsed.size)
 
 
-def _title(parsed: PageCommand) -> str:
+def _title(t: Messages, parsed: PageCommand) -> str:
     if isinstance(parsed, Follows):
-        return f"Customers followed by user {code(parsed.user_id)}"
+        return t("Customers followed by user %(user)s", user=code(parsed.user_id))
     query = parsed.query
-    where = " and ".join(
+    where = t(" and ").join(
         f"{code(c.field.value)} {escape(c.op.value)} {code(c.value)}" for c in query.conditions
     )
-    created = _created_range(query)
+    created = _created_range(t, query)
     if not where:
-        return f"Relations {created}" if created else "All relations"
-    return f"Relations where {where}, {created}" if created else f"Relations where {where}"
+        return t("Relations %(created)s", created=created) if created else t("All relations")
+    if created:
+        return t("Relations where %(where)s, %(created)s", where=where, created=created)
+    return t("Relations where %(where)s", where=where)
 
 
-def _created_range(query: RelationQuery) -> str:
+def _created_range(t: Messages, query: RelationQuery) -> str:
     start, end = (query.start_time or "")[:10], (query.end_time or "")[:10]
     if start and end:
-        return f"created {start} → {end}"
+        return t("created %(start)s → %(end)s", start=start, end=end)
     if start:
-        return f"created from {start}"
-    return f"created until {end}" if end else ""
+        return t("created from %(start)s", start=start)
+    return t("created until %(end)s", end=end) if end else ""
 
 
 def _past_the_end(parsed: PageCommand, page: RelationPage) -> bool:
     return _page_number(parsed) > max(page.total_pages, 1)
 
 
-def _empty(parsed: PageCommand, page: RelationPage) -> str:
+def _empty(t: Messages, parsed: PageCommand, page: RelationPage) -> str:
     if _past_the_end(parsed, page):
-        pages = "1 page" if page.total_pages == 1 else f"{page.total_pages} pages"
-        there = f"there are {pages}" if page.total_records else "nothing matches at all"
-        return f"Page {_page_number(parsed)} is past the end: {there}."
+        number = _page_number(parsed)
+        if not page.total_records:
+            return t("Page %(page)s is past the end: nothing matches at all.", page=number)
+        return t.ngettext(
+            "Page %(page)s is past the end: there is %(count)d page.",
+            "Page %(page)s is past the end: there are %(count)d pages.",
+            page.total_pages,
+            page=number,
+        )
     if isinstance(parsed, Follows):
-        return (
-            f"User {code(parsed.user_id)} follows no customer. "
-            "Check the id, or add a relation with `/uc add`."
+        return t(
+            "User %(user)s follows no customer. Check the id, or add a relation with %(command)s.",
+            user=code(parsed.user_id),
+            command="`/uc add`",
         )
     if parsed.query.conditions or parsed.query.start_time or parsed.query.end_time:
-        return "No relation matches. Loosen the filters, or see them all with `/uc list`."
-    return "There are no relations yet. Add one with `/uc add`."
+        return t(
+            "No relation matches. Loosen the filters, or see them all with %(command)s.",
+            command="`/uc list`",
+        )
+    return t("There are no relations yet. Add one with %(command)s.", command="`/uc add`")
 
 
-def _listing(parsed: PageCommand, page: RelationPage) -> ui.Listing:
+def _listing(t: Messages, parsed: PageCommand, page: RelationPage) -> ui.Listing:
     number = _page_number(parsed)
     last = max(page.total_pages, 1)
     # Past the end, Previous goes to the last page, when there is one to go to.
@@ -359,16 +411,22 @@ def _listing(parsed: PageCommand, page: RelationPage) -> ui.Listing:
     following = _at_page(parsed, number + 1) if number < page.total_pages else None
     size = parsed.query.size if isinstance(parsed, ListRelations) else parsed.size
     notes = (
-        (f"{size} per page, the most one message holds (you asked for {parsed.asked_size})",)
+        (
+            t(
+                "%(size)s per page, the most one message holds (you asked for %(asked)s)",
+                size=size,
+                asked=parsed.asked_size,
+            ),
+        )
         if parsed.asked_size
         else ()
     )
     return ui.Listing(
-        title=_title(parsed),
+        title=_title(t, parsed),
         command=command_text(parsed),
         previous=command_text(previous) if previous else None,
         next=command_text(following) if following else None,
-        empty=_empty(parsed, page),
+        empty=_empty(t, parsed, page),
         past_the_end=_past_the_end(parsed, page),
         notes=notes,
     )
@@ -378,27 +436,37 @@ def _listing(parsed: PageCommand, page: RelationPage) -> ui.Listing:
 
 _EDITABLE = ("template", "script", "reference")
 _EXAMPLE_IDS = {"user_id": 998, "customer_id": 1001}
-_NOTHING_CHANGED = "Nothing changed: edit the template, script or reference, or press Cancel."
+_NOTHING_CHANGED = N_("Nothing changed: edit the template, script or reference, or press Cancel.")
+_TOO_LARGE = {
+    "user_id": N_("The user id is too large: ids have at most %(digits)s digits."),
+    "customer_id": N_("The customer id is too large: ids have at most %(digits)s digits."),
+}
+_NOT_A_NUMBER = {
+    "user_id": N_("The user id is a positive whole number, like %(example)s."),
+    "customer_id": N_("The customer id is a positive whole number, like %(example)s."),
+}
 
 
-def _form_id(values: dict[str, str | None], name: str, label: str, errors: dict[str, str]) -> int:
+def _form_id(t: Messages, values: dict[str, str | None], name: str, errors: dict[str, str]) -> int:
     number = as_positive_int(values.get(name) or "")
     if number is None:
         errors[name] = (
-            f"The {label} is too large: ids have at most {MAX_ID_DIGITS} digits."
+            t(_TOO_LARGE[name], digits=MAX_ID_DIGITS)
             if too_large(values.get(name) or "")
-            else f"The {label} is a positive whole number, like {_EXAMPLE_IDS[name]}."
+            else t(_NOT_A_NUMBER[name], example=_EXAMPLE_IDS[name])
         )
         return 0
     return number
 
 
-def read_add_form(values: dict[str, str | None]) -> tuple[NewRelation | None, dict[str, str]]:
+def read_add_form(
+    t: Messages, values: dict[str, str | None]
+) -> tuple[NewRelation | None, dict[str, str]]:
     errors: dict[str, str] = {}
-    user = _form_id(values, "user_id", "user id", errors)
-    customer = _form_id(values, "customer_id", "customer id", errors)
+    user = _form_id(t, values, "user_id", errors)
+    customer = _form_id(t, values, "customer_id", errors)
     if not values.get("secret"):
-        errors["secret"] = "Enter the customer's authorization code."
+        errors["secret"] = t("Enter the customer's authorization code.")
     if errors:
         return None, errors
     return NewRelation(
@@ -447,9 +515,9 @@ class UserCustomerHandlers(FeatureHandlers):
     def parse(self, text: str) -> UcCommand:
         return parse_uc_command(text)
 
-    def placeholder(self, parsed: object) -> list[Block] | None:
-        what = _placeholder(parsed)
-        return None if what is None else ui.lookup_placeholder(what)
+    def placeholder(self, t: Messages, parsed: object) -> list[Block] | None:
+        what = _placeholder(t, parsed)
+        return None if what is None else ui.lookup_placeholder(t, what)
 
     def target(self, parsed: object) -> str:
         return _target(parsed)
@@ -536,7 +604,9 @@ class UserCustomerHandlers(FeatureHandlers):
         if not isinstance(parsed, ListRelations | Follows | GetRelation):
             log.warning("unreadable share value", extra={"value": action.get("value")})
             return
-        if await self.authorized(parsed, here) and await self.look(parsed, here, shared=True):
+        if await self.authorized(parsed, here) and await self.look(
+            parsed, await self.reader(here), shared=True
+        ):
             await respond(delete_original=True)
 
     async def on_delete_selected(
@@ -570,6 +640,7 @@ class UserCustomerHandlers(FeatureHandlers):
     async def run(self, parsed: object, invoked: common.Invocation) -> None:
         # A typed command carries no ticks; a tick's redraw arrives with them.
         here = invoked if isinstance(invoked, Invocation) else Invocation(**vars(invoked))
+        here = await self.reader(here)
         match parsed:
             case ListRelations() | Follows() | GetRelation():
                 await self.look(parsed, here)
@@ -580,7 +651,7 @@ class UserCustomerHandlers(FeatureHandlers):
             case PreviewDelete(selection):
                 await self.preview_delete(selection, here)
             case ShowAudit(limit):
-                await show_audit(self.deps, FEATURE, limit, here.respond, here.ref)
+                await show_audit(self.deps, FEATURE, limit, here, here.ref)
             case Help():
                 raise AssertionError("help is answered in the ack")
 
@@ -595,8 +666,8 @@ class UserCustomerHandlers(FeatureHandlers):
                 text, blocks = await self._page(parsed, here, shared=shared)
         except BackendError as error:
             log.info("lookup failed", extra={"user": here.user, "error": type(error).__name__})
-            blocks = ui.lookup_failed(error, command_text(parsed), here.ref)
-            await self._reply(here, error.sentence, blocks)
+            blocks = ui.lookup_failed(here.t, error, command_text(parsed), here.ref)
+            await self._reply(here, error.say(here.t), blocks)
             return False
         log.info("lookup", extra={"user": here.user, "query": command_text(parsed)})
         await self._reply(here, text, blocks, shared=shared)
@@ -612,30 +683,36 @@ class UserCustomerHandlers(FeatureHandlers):
                 parsed.user_id, page=parsed.page, size=parsed.size
             )
         blocks = ui.list_message(
-            _listing(parsed, page),
+            here.t,
+            _listing(here.t, parsed, page),
             page,
             ticked=here.ticked,
             editable=self.deps.roles.allows(here.user, Role.EDITOR),
             correlation_id=here.ref,
             shared_by=here.user if shared else None,
         )
-        return ui.list_summary(page), blocks
+        return ui.list_summary(here.t, page), blocks
 
     async def _relation(
         self, key: RelationKey, here: Invocation, *, shared: bool
     ) -> tuple[str, list[Block]]:
+        t = here.t
         relation = await self.deps.relations.find(key)
-        pair = f"user {key.user_id} and customer {key.customer_id}"
+        pair = {"user": key.user_id, "customer": key.customer_id}
         if relation is None:
-            return f"No relation between {pair}", ui.missing_relation(key, here.ref)
+            return (
+                t("No relation between user %(user)s and customer %(customer)s", **pair),
+                ui.missing_relation(t, key, here.ref),
+            )
         blocks = ui.relation_message(
+            t,
             relation,
             command=command_text(GetRelation(key)),
             editable=self.deps.roles.allows(here.user, Role.EDITOR),
             correlation_id=here.ref,
             shared_by=here.user if shared else None,
         )
-        return f"The relation between {pair}", blocks
+        return t("The relation between user %(user)s and customer %(customer)s", **pair), blocks
 
     async def _reply(
         self, here: Invocation, text: str, blocks: list[Block], *, shared: bool = False
@@ -654,19 +731,19 @@ class UserCustomerHandlers(FeatureHandlers):
         try:
             found = await self.deps.relations.find_many(keys)
         except BackendError as error:
-            await self._reply(
-                here, error.sentence, notice(f":x: {escape(error.sentence)}", here.ref)
-            )
+            said = error.say(here.t)
+            await self._reply(here, said, notice(here.t, f":x: {escape(said)}", here.ref))
             return
         existing = [relation for key in keys if (relation := found[key]) is not None]
         missing = [key for key in keys if found[key] is None]
         blocks = ui.delete_preview(
+            here.t,
             existing,
             missing,
             fingerprint=fingerprint([relation.model_dump(mode="json") for relation in existing]),
             correlation_id=here.ref,
         )
-        await self._reply(here, "Delete preview", blocks)
+        await self._reply(here, here.t("Delete preview"), blocks)
 
     # ---- add ----
 
@@ -674,7 +751,7 @@ class UserCustomerHandlers(FeatureHandlers):
         secret = self.deps.settings.user_customer_secret
         await here.client.views_open(
             trigger_id=here.trigger_id,
-            view=ui.add_modal(secret=secret.get_secret_value() if secret else None),
+            view=ui.add_modal(here.t, secret=secret.get_secret_value() if secret else None),
         )
 
     async def on_add_submitted(
@@ -686,18 +763,19 @@ class UserCustomerHandlers(FeatureHandlers):
         context: AsyncBoltContext,
     ) -> None:
         values = view_values(view)
-        relation, errors = read_add_form(values)
+        user, ref = body["user"]["id"], context["correlation_id"]
+        t = self.deps.locales.known(user)
+        relation, errors = read_add_form(t, values)
         if relation is None:
             await ack(response_action="errors", errors=errors)
             return
-        user, ref = body["user"]["id"], context["correlation_id"]
         key = RelationKey(user_id=relation.user_id, customer_id=relation.customer_id)
         if not await self.editor_in_modal(
             ack,
             user=user,
             action="add",
-            what="add relations",
-            title="Add relation",
+            what=N_("add relations"),
+            title=N_("Add relation"),
             target=ui.target(key),
             ref=ref,
         ):
@@ -708,29 +786,39 @@ class UserCustomerHandlers(FeatureHandlers):
                 await self.deps.relations.add(relation)
             except BackendError as error:
                 await self.audit_write("add", ui.target(key), user, error)
-                return ui.add_refused(error, key, values, ref)
+                return ui.add_refused(t, error, key, values, ref)
             await self.audit_write(
                 "add", ui.target(key), user, None, detail=_texts_detail(relation)
             )
-            sentence = f"User {code(key.user_id)} now follows customer {code(key.customer_id)}."
-            return Shown(message_modal("Add relation", ui.write_done(sentence, key, ref)))
+            sentence = t(
+                "User %(user)s now follows customer %(customer)s.",
+                user=code(key.user_id),
+                customer=code(key.customer_id),
+            )
+            return Shown(message_modal(t, t("Add relation"), ui.write_done(t, sentence, key, ref)))
 
-        await answer_submission(self.submission(ack, client, view, ref, "Add relation"), outcome())
+        submission = self.submission(ack, client, view, ref, t("Add relation"), t)
+        await answer_submission(submission, outcome())
 
     # ---- edit ----
 
     async def open_edit_modal(self, key: RelationKey, here: Invocation) -> None:
         # trigger_id dies 3 s after the click: open first, fetch after.
-        opened = await here.client.views_open(trigger_id=here.trigger_id, view=ui.edit_loading(key))
+        t = here.t
+        title = t("Edit relation")
+        opened = await here.client.views_open(
+            trigger_id=here.trigger_id, view=ui.edit_loading(t, key)
+        )
         try:
             relation = await self.deps.relations.find(key)
         except BackendError as error:
-            view = message_modal("Edit relation", notice(f":x: {escape(error.sentence)}", here.ref))
+            view = message_modal(t, title, notice(t, f":x: {escape(error.say(t))}", here.ref))
         else:
             view = (
-                message_modal("Edit relation", ui.missing_relation(key, here.ref))
+                message_modal(t, title, ui.missing_relation(t, key, here.ref))
                 if relation is None
                 else ui.edit_modal(
+                    t,
                     key,
                     relation,
                     private_metadata=metadata(
@@ -754,18 +842,19 @@ class UserCustomerHandlers(FeatureHandlers):
     ) -> None:
         meta = read_metadata(view)
         values = view_values(view)
+        user, ref = body["user"]["id"], context["correlation_id"]
+        t = self.deps.locales.known(user)
         changed = read_edit_form(values, meta.get("shown", {}))
         if not changed:
-            await ack(response_action="errors", errors={"template": _NOTHING_CHANGED})
+            await ack(response_action="errors", errors={"template": t(_NOTHING_CHANGED)})
             return
         key = RelationKey(user_id=meta["user_id"], customer_id=meta["customer_id"])
-        user, ref = body["user"]["id"], context["correlation_id"]
         if not await self.editor_in_modal(
             ack,
             user=user,
             action="edit",
-            what="edit relations",
-            title="Edit relation",
+            what=N_("edit relations"),
+            title=N_("Edit relation"),
             target=ui.target(key),
             ref=ref,
         ):
@@ -777,17 +866,21 @@ class UserCustomerHandlers(FeatureHandlers):
                 await self.deps.relations.edit(change)
             except BackendError as error:
                 await self.audit_write("edit", ui.target(key), user, error)
-                return ui.edit_refused(error, key, values, view.get("private_metadata", ""), ref)
-            await self.audit_write(
-                "edit", ui.target(key), user, None, detail=ui.changes(change, str)
+                metadata = view.get("private_metadata", "")
+                return ui.edit_refused(t, error, key, values, metadata, ref)
+            detail = ui.changes(messages(SOURCE_LANGUAGE), change, str)
+            await self.audit_write("edit", ui.target(key), user, None, detail=detail)
+            sentence = t(
+                "Saved user %(user)s's relation with customer %(customer)s: %(changes)s.",
+                user=code(key.user_id),
+                customer=code(key.customer_id),
+                changes=ui.changes(t, change),
             )
-            sentence = (
-                f"Saved user {code(key.user_id)}'s relation with customer "
-                f"{code(key.customer_id)}: {ui.changes(change)}."
-            )
-            return Shown(message_modal("Edit relation", ui.write_done(sentence, key, ref)))
+            title = t("Edit relation")
+            return Shown(message_modal(t, title, ui.write_done(t, sentence, key, ref)))
 
-        await answer_submission(self.submission(ack, client, view, ref, "Edit relation"), outcome())
+        submission = self.submission(ack, client, view, ref, t("Edit relation"), t)
+        await answer_submission(submission, outcome())
 
 
 def ticked_keys(state_values: dict[str, Any]) -> frozenset[RelationKey]:
@@ -804,15 +897,23 @@ def ticked_keys(state_values: dict[str, Any]) -> frozenset[RelationKey]:
     return frozenset(keys)
 
 
-def _placeholder(parsed: object) -> str | None:
+def _placeholder(t: Messages, parsed: object) -> str | None:
     """What a command is looking up, when its answer needs the backend."""
     match parsed:
         case ListRelations() | Follows():
-            return "relations"
+            return t("relations")
         case GetRelation(key):
-            return f"the relation of user {code(key.user_id)} and customer {code(key.customer_id)}"
+            return t(
+                "the relation of user %(user)s and customer %(customer)s",
+                user=code(key.user_id),
+                customer=code(key.customer_id),
+            )
         case PreviewDelete(selection):
-            return f"the {len(selection.keys)} relation(s) to delete"
+            return t.ngettext(
+                "the %(count)d relation to delete",
+                "the %(count)d relations to delete",
+                len(selection.keys),
+            )
     return None
 
 

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from bot.i18n import messages
 from bot.sandbox.harness import AGENT, EDITOR, VIEWER, Sandbox
 from handlers.bindings import read_add_form
 from tests.conftest import MakeSandbox
@@ -305,7 +306,9 @@ async def test_healthz_reports_the_store(sandbox: Sandbox) -> None:
 
 def test_add_form_refuses_an_unknown_source() -> None:
     # Slack's select cannot send an unknown value, but a stale or forged payload can.
-    binding, errors = read_add_form({"cid": "1", "source": "myspace", "open_id": "x"})
+    binding, errors = read_add_form(
+        messages("en"), {"cid": "1", "source": "myspace", "open_id": "x"}
+    )
     assert binding is None
     assert errors == {"source": "Choose DingTalk, WeChat, WeCom or Open platform."}
 

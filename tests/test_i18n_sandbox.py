@@ -6,8 +6,8 @@ import asyncio
 
 from bot.blocks.home import LANGUAGE_ACTION
 from bot.sandbox.harness import AGENT, AGENT_ZH, APPROVER, APPROVER_ZH, Sandbox
-from tests.helpers import command, reply, text_of
-from tests.test_approvals import file_binding_delete
+from tests.helpers import button, command, reply, text_of
+from tests.test_approvals import approval_card, click_approve, file_binding_delete, settled, told
 
 
 async def home_text(sandbox: Sandbox, user: str) -> str:
@@ -92,3 +92,47 @@ async def test_a_language_picked_on_home_is_stored_and_followed(sandbox: Sandbox
 async def test_chinese_source_names_work_in_commands(sandbox: Sandbox) -> None:
     shown = text_of(await command(sandbox, "/binding", "30851821 微信", user=AGENT_ZH))
     assert "`oWx_30851821`" in shown
+
+
+async def test_a_chinese_lookup_reads_in_chinese_and_english_is_unchanged(
+    sandbox: Sandbox,
+) -> None:
+    chinese = text_of(await command(sandbox, "/uc", "get 998 1001", user=AGENT_ZH))
+    assert "用户 `998` 关注客户 `1001`" in chinese and "分享到频道" in chinese
+    assert "follows customer" not in chinese
+    english = text_of(await command(sandbox, "/uc", "get 998 1001", user=AGENT))
+    assert "User `998` follows customer `1001`" in english and "Share in channel" in english
+
+
+async def test_a_chinese_delete_is_carded_in_the_requesters_language_and_approved_in_chinese(
+    sandbox: Sandbox,
+) -> None:
+    preview = await command(sandbox, "/binding", "delete 30851821 钉钉", user=AGENT_ZH)
+    assert "*将删除此绑定*" in text_of(preview) and "申请删除" in str(preview.blocks)
+    value = button(preview, "binding_delete")["value"]
+    await sandbox.slack.click(preview, "binding_delete", value=value, user_id=AGENT_ZH)
+    await sandbox.slack.wait_for(lambda: "已提交" in text_of(preview))
+    card = await approval_card(sandbox)
+    shown = text_of(card)
+    # The requester's language, and times as date tokens each reader sees in their zone.
+    assert "的*删除申请 #1*" in shown and "联系人 30851821 的钉钉绑定" in shown
+    assert "<!date^" in shown and "UTC>" in shown and " UTC" not in shown.replace(" UTC>", "")
+    assert "等待审批人" in shown and "Waiting" not in shown
+
+    await click_approve(sandbox, card, user=APPROVER_ZH)
+    done = await settled(sandbox, card, "已批准并执行")
+    assert "已删除" in done and "<@U0APPROVERZH>" in done
+    dm = await told(sandbox, AGENT_ZH, "你的删除申请 #1")
+    assert "已批准并执行" in text_of(dm)
+
+
+async def test_a_chinese_modal_add_shows_field_errors_in_chinese(sandbox: Sandbox) -> None:
+    await command(sandbox, "/binding", "help", user=AGENT_ZH)  # the language is known now
+    ack = await sandbox.slack.slash_command("/binding", "add", user_id=AGENT_ZH)
+    assert ack.status == 200
+    view = await sandbox.slack.wait_for(lambda: sandbox.slack.current_view(AGENT_ZH))
+    assert "添加绑定" in str(view.view) and "联系人 ID（cId）" in str(view.view)
+    answer = await sandbox.slack.submit_view(
+        view, {"cid": "abc", "source": "wechat", "open_id": "o1"}, user_id=AGENT_ZH
+    )
+    assert answer.body["errors"] == {"cid": "联系人 ID 是正整数，例如 30851821。"}

@@ -14,13 +14,20 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks import approvals, audit, bindings, common, home, user_customer
 from bot.clients.errors import BackendTimeout
-from bot.i18n import messages
+from bot.i18n import LANGUAGE_NAMES, Messages, messages
 from bot.models import AccountSource, Binding, BindingQuery, Relation, RelationKey, RelationPage
 from bot.roles import Role
 from bot.sandbox.blockkit import check_blocks, check_view
 from bot.store import ApprovalRequest, ApprovalStatus, AuditEntry
 
 NASTY = "<!channel> <@U1> &amp; *bold* `tick` " + "長い備考" * 2000
+
+
+@pytest.fixture(params=sorted(LANGUAGE_NAMES))
+def t(request: pytest.FixtureRequest) -> Messages:
+    """Every builder is checked in every language: Chinese text is shorter in characters but
+    its words and the backends' Chinese must still be cut where Slack counts."""
+    return messages(request.param)
 
 
 def as_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
@@ -67,7 +74,7 @@ def test_escape_neutralises_mentions_and_cut_never_splits_an_entity() -> None:
         assert len(text) <= limit and not text.rstrip("…").endswith(("&", "&l", "&lt"))
 
 
-def test_a_lookup_with_a_hundred_rows_and_failures_fits_one_message() -> None:
+def test_a_lookup_with_a_hundred_rows_and_failures_fits_one_message(t: Messages) -> None:
     results: dict[AccountSource, Any] = {
         AccountSource.WECHAT: [binding(cid) for cid in range(1, 101)],
         AccountSource.DINGDING: BackendTimeout("bangwo8", "bangwo8 did not answer in time."),
@@ -75,22 +82,26 @@ def test_a_lookup_with_a_hundred_rows_and_failures_fits_one_message() -> None:
         AccountSource.WORK_WECHAT: BackendTimeout("bangwo8", "bangwo8 " + NASTY),
     }
     blocks = bindings.lookup_message(
-        BindingQuery(open_id="x"), results, correlation_id="abcd1234", elapsed=0.2
+        t, BindingQuery(open_id="x"), results, correlation_id="abcd1234", elapsed=0.2
     )
     assert_fits(blocks)
     assert len(blocks) <= common.MAX_MESSAGE_BLOCKS
-    assert "more not shown" in str(as_dicts(blocks))
+    assert t("…and %(count)s more not shown. Narrow the lookup to one source.", count=1)[:3] in str(
+        as_dicts(blocks)
+    )
 
 
-def test_cards_previews_and_modals_with_huge_values_fit() -> None:
+def test_cards_previews_and_modals_with_huge_values_fit(t: Messages) -> None:
     big = binding(30851821)
-    assert_fits([bindings.binding_card(big, interactive=True)])
-    assert_fits(bindings.delete_preview(big, fingerprint="f" * 12, correlation_id="r"))
-    assert check_view(bindings.edit_modal(bindings.EditForm.of(big), binding=big).to_dict()) == []
-    assert check_view(bindings.add_modal().to_dict()) == []
+    assert_fits([bindings.binding_card(t, big, interactive=True)])
+    assert_fits(bindings.delete_preview(t, big, fingerprint="f" * 12, correlation_id="r"))
+    assert (
+        check_view(bindings.edit_modal(t, bindings.EditForm.of(big), binding=big).to_dict()) == []
+    )
+    assert check_view(bindings.add_modal(t).to_dict()) == []
 
 
-def test_a_full_relation_page_fits_with_ticks_and_menus() -> None:
+def test_a_full_relation_page_fits_with_ticks_and_menus(t: Messages) -> None:
     rows = [relation(998, 2000 + i) for i in range(user_customer.MAX_PAGE_SIZE)]
     page = RelationPage(page_index=2, page_size=20, total_pages=9, total_records=170, data=rows)
     listing = user_customer.Listing(
@@ -98,15 +109,17 @@ def test_a_full_relation_page_fits_with_ticks_and_menus() -> None:
     )
     ticked = frozenset(row.key for row in rows)
     blocks = user_customer.list_message(
-        listing, page, ticked=ticked, editable=True, correlation_id="r"
+        t, listing, page, ticked=ticked, editable=True, correlation_id="r"
     )
     assert_fits(blocks)
 
 
-def test_a_delete_preview_of_many_relations_and_missing_ids_fits() -> None:
+def test_a_delete_preview_of_many_relations_and_missing_ids_fits(t: Messages) -> None:
     found = [relation(998, 3000 + i) for i in range(20)]
     missing = [RelationKey(user_id=998, customer_id=9000 + i) for i in range(20)]
-    blocks = user_customer.delete_preview(found, missing, fingerprint="f" * 12, correlation_id="r")
+    blocks = user_customer.delete_preview(
+        t, found, missing, fingerprint="f" * 12, correlation_id="r"
+    )
     assert_fits(blocks)
 
 
@@ -140,15 +153,17 @@ def request(kind: str, snapshot: list[dict[str, Any]], status: ApprovalStatus) -
 
 
 @pytest.mark.parametrize("status", list(ApprovalStatus))
-def test_approval_cards_of_large_requests_fit_in_every_state(status: ApprovalStatus) -> None:
+def test_approval_cards_of_large_requests_fit_in_every_state(
+    t: Messages, status: ApprovalStatus
+) -> None:
     relations = [relation(998, i).model_dump(mode="json") for i in range(500)]
-    assert_fits(approvals.approval_card(request("user_customer", relations, status)))
+    assert_fits(approvals.approval_card(t, request("user_customer", relations, status)))
     many_bindings = [binding(i).model_dump(mode="json") for i in range(1, 40)]
-    assert_fits(approvals.approval_card(request("binding", many_bindings, status)))
-    assert_fits(approvals.filed_notice(request("binding", many_bindings, status), "C1", "r"))
+    assert_fits(approvals.approval_card(t, request("binding", many_bindings, status)))
+    assert_fits(approvals.filed_notice(t, request("binding", many_bindings, status), "C1", "r"))
 
 
-def test_a_long_audit_log_fits() -> None:
+def test_a_long_audit_log_fits(t: Messages) -> None:
     at = datetime(2026, 11, 22, tzinfo=UTC)
     entries = [
         AuditEntry(
@@ -163,7 +178,21 @@ def test_a_long_audit_log_fits() -> None:
         )
         for i in range(200)
     ]
-    assert_fits(audit.audit_blocks("uc", entries, "r"))
+    assert_fits(audit.audit_blocks(t, "uc", entries, "r"))
+
+
+def test_reminders_dms_and_the_reject_form_fit(t: Messages) -> None:
+    relations = [relation(998, i).model_dump(mode="json") for i in range(500)]
+    for status in ApprovalStatus:
+        asked = request("user_customer", relations, status)
+        assert_fits([common.section(approvals.reminder(t, asked))])
+        assert_fits([common.section(approvals.requester_update(t, asked))])
+    assert check_view(approvals.reject_modal(t, 2**62).to_dict()) == []
+    big = relation(998, 1001)
+    assert check_view(user_customer.add_modal(t, secret=NASTY, problem=NASTY).to_dict()) == []
+    form = user_customer.edit_modal(t, big.key, big, private_metadata="{}", problem=NASTY)
+    assert check_view(form.to_dict()) == []
+    assert check_view(user_customer.edit_loading(t, big.key).to_dict()) == []
 
 
 def test_the_home_tab_fits_with_many_pending_requests() -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from slack_sdk.models.blocks import Block, DividerBlock, PlainTextObject
+from slack_sdk.models.blocks import Block, DividerBlock
 from slack_sdk.models.views import View
 
 from bot.blocks.bindings import binding_card
@@ -18,12 +17,21 @@ from bot.blocks.common import (
     context,
     escape,
     footer,
+    form_modal,
     quoted,
     section,
     text_input,
 )
+from bot.blocks.dates import slack_date
+from bot.i18n import N_, Messages, Sentence
 from bot.models import Binding, Relation
-from bot.records import ApprovalRequest, ApprovalStatus, RecordOutcome
+from bot.records import (
+    ApprovalRequest,
+    ApprovalStatus,
+    BindingDeletion,
+    RecordOutcome,
+    deletion_from,
+)
 
 APPROVE_ACTION = "approval_approve"
 REJECT_ACTION = "approval_reject"
@@ -34,211 +42,364 @@ REJECT_CALLBACK = "approval_reject_reason"
 SHOWN_RECORDS = 10
 
 
-def when(moment: datetime) -> str:
-    """A time every reader sees in their own time zone (Slack's date token), UTC as fallback."""
-    fallback = f"{moment:%Y-%m-%d %H:%M} UTC"
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
-
-
-def relation_line(record: dict[str, Any]) -> str:
-    relation = Relation.model_validate(record)
-    return (
-        f"user {code(relation.user_id)} → customer {code(relation.customer_id)}"
-        f" · ref {quoted(relation.reference, 80)} · created {escape(relation.created or '?')}"
+def summary(t: Messages, request: ApprovalRequest) -> str:
+    """What the request would delete, in the reader's words (rebuilt from its operation;
+    the stored `summary` is the English the audit log keeps)."""
+    if not request.operation:
+        return request.summary
+    deletion = deletion_from(request.operation)
+    if isinstance(deletion, BindingDeletion):
+        return t(
+            "the %(source)s binding of contact %(cid)s",
+            source=t(deletion.key.source.label),
+            cid=deletion.key.cid,
+        )
+    users = deletion.selection.by_user
+    if len(users) == 1:
+        return t.ngettext(
+            "%(count)d relation of user %(user)s",
+            "%(count)d relations of user %(user)s",
+            deletion.count,
+            user=next(iter(users)),
+        )
+    return t.ngettext(
+        "%(count)d relation of %(users)s users",
+        "%(count)d relations of %(users)s users",
+        deletion.count,
+        users=len(users),
     )
 
 
-def _records(request: ApprovalRequest) -> list[Block]:
+def relation_line(t: Messages, record: dict[str, Any]) -> str:
+    relation = Relation.model_validate(record)
+    return t(
+        "user %(user)s → customer %(customer)s · ref %(ref)s · created %(created)s",
+        user=code(relation.user_id),
+        customer=code(relation.customer_id),
+        ref=quoted(t, relation.reference, 80),
+        created=escape(relation.created or "?"),
+    )
+
+
+def _records(t: Messages, request: ApprovalRequest) -> list[Block]:
     shown = request.snapshot[:SHOWN_RECORDS]
     more = len(request.snapshot) - len(shown)
     if request.kind == "binding":
-        blocks = [binding_card(Binding.model_validate(r), interactive=False) for r in shown]
+        blocks = [binding_card(t, Binding.model_validate(r), interactive=False) for r in shown]
     else:
-        blocks = [section("\n".join(relation_line(r) for r in shown))]
+        blocks = [section("\n".join(relation_line(t, r) for r in shown))]
     if more > 0:
-        blocks.append(context(f"…and {more} more ({len(request.snapshot)} in all)."))
+        blocks.append(
+            context(
+                t(
+                    "…and %(more)s more (%(count)s in all).",
+                    more=more,
+                    count=len(request.snapshot),
+                )
+            )
+        )
     return blocks
 
 
 _STATUS_LINE = {
-    ApprovalStatus.PENDING: ":hourglass_flowing_sand: Waiting for an approver",
-    ApprovalStatus.APPROVED: ":gear: Approved, the delete is starting",
-    ApprovalStatus.EXECUTING: ":gear: Approved, the delete is running",
-    ApprovalStatus.UNKNOWN: ":grey_question: Approved and sent, but it is not known whether the delete was made",
-    ApprovalStatus.EXECUTED: ":white_check_mark: Approved and executed",
-    ApprovalStatus.FAILED: ":x: Approved, but the delete failed",
-    ApprovalStatus.REJECTED: ":no_entry_sign: Rejected",
-    ApprovalStatus.CANCELLED: ":leftwards_arrow_with_hook: Cancelled by the requester",
-    ApprovalStatus.EXPIRED: ":alarm_clock: Expired, nothing was deleted",
-    ApprovalStatus.STALE: ":warning: Not run: the records changed after the request was filed",
+    ApprovalStatus.PENDING: N_(":hourglass_flowing_sand: Waiting for an approver"),
+    ApprovalStatus.APPROVED: N_(":gear: Approved, the delete is starting"),
+    ApprovalStatus.EXECUTING: N_(":gear: Approved, the delete is running"),
+    ApprovalStatus.UNKNOWN: N_(
+        ":grey_question: Approved and sent, but it is not known whether the delete was made"
+    ),
+    ApprovalStatus.EXECUTED: N_(":white_check_mark: Approved and executed"),
+    ApprovalStatus.FAILED: N_(":x: Approved, but the delete failed"),
+    ApprovalStatus.REJECTED: N_(":no_entry_sign: Rejected"),
+    ApprovalStatus.CANCELLED: N_(":leftwards_arrow_with_hook: Cancelled by the requester"),
+    ApprovalStatus.EXPIRED: N_(":alarm_clock: Expired, nothing was deleted"),
+    ApprovalStatus.STALE: N_(":warning: Not run: the records changed after the request was filed"),
+}
+# A request's state in a sentence, as the words people read (the store's values are code).
+_STATUS_WORD = {
+    ApprovalStatus.PENDING: N_("pending"),
+    ApprovalStatus.APPROVED: N_("approved"),
+    ApprovalStatus.EXECUTING: N_("executing"),
+    ApprovalStatus.UNKNOWN: N_("unknown"),
+    ApprovalStatus.EXECUTED: N_("executed"),
+    ApprovalStatus.FAILED: N_("failed"),
+    ApprovalStatus.REJECTED: N_("rejected"),
+    ApprovalStatus.CANCELLED: N_("cancelled"),
+    ApprovalStatus.EXPIRED: N_("expired"),
+    ApprovalStatus.STALE: N_("stale"),
 }
 
 
-def approval_card(request: ApprovalRequest) -> list[Block]:
-    """The card in the approval channel; it is redrawn in place after every transition."""
+def status_word(t: Messages, status: ApprovalStatus) -> str:
+    return t(_STATUS_WORD[status])
+
+
+def approval_card(t: Messages, request: ApprovalRequest) -> list[Block]:
+    """The card in the approval channel, in the requester's language; it is redrawn in place
+    after every transition. Times are date tokens: each reader sees their own zone."""
     blocks: list[Block] = [
         section(
-            f":lock: *Delete request #{request.id}* from <@{escape(request.requester)}>\n"
-            f"Would delete *{escape(request.summary)}*:"
+            t(
+                ":lock: *Delete request #%(id)s* from %(requester)s\nWould delete *%(summary)s*:",
+                id=request.id,
+                requester=f"<@{escape(request.requester)}>",
+                summary=escape(summary(t, request)),
+            )
         ),
-        *_records(request),
+        *_records(t, request),
         DividerBlock(),
-        section(_status(request)),
+        section(_status(t, request)),
     ]
     if request.status is ApprovalStatus.PENDING:
-        blocks.append(_decision_buttons(request))
-    blocks += _outcome(request)
+        blocks.append(_decision_buttons(t, request))
+    blocks += _outcome(t, request)
     blocks.append(
         context(
-            f"Filed {when(request.created_at)} in <#{escape(request.channel_id)}>"
-            f" · expires {when(request.expires_at)}"
+            t(
+                "Filed %(filed)s in %(channel)s · expires %(expires)s",
+                filed=slack_date(request.created_at),
+                channel=f"<#{escape(request.channel_id)}>",
+                expires=slack_date(request.expires_at),
+            )
         )
     )
     return blocks[:MAX_MESSAGE_BLOCKS]
 
 
-def _status(request: ApprovalRequest) -> str:
-    line = f"*{_STATUS_LINE[request.status]}*"
+def _status(t: Messages, request: ApprovalRequest) -> str:
+    line = f"*{t(_STATUS_LINE[request.status])}*"
     if request.decided_by and request.decided_at:
-        line += f" · by <@{escape(request.decided_by)}> {when(request.decided_at)}"
+        line += " · " + t(
+            "by %(user)s %(when)s",
+            user=f"<@{escape(request.decided_by)}>",
+            when=slack_date(request.decided_at),
+        )
     if request.status is ApprovalStatus.EXPIRED:
-        line += f" · {when(request.finished_at or request.expires_at)}"
+        line += f" · {slack_date(request.finished_at or request.expires_at)}"
     interrupted = (request.result or {}).get("interrupted")
     if isinstance(interrupted, dict):
         by = interrupted.get("approved_by")
-        line += (
-            f"\nAn approval{f' by <@{escape(by)}>' if by else ''} was interrupted before"
-            " anything was sent; nothing was deleted."
+        line += "\n" + (
+            t(
+                "An approval by %(user)s was interrupted before anything was sent; "
+                "nothing was deleted.",
+                user=f"<@{escape(by)}>",
+            )
+            if by
+            else t("An approval was interrupted before anything was sent; nothing was deleted.")
         )
         if request.status is ApprovalStatus.PENDING:
-            line += " It can be approved again."
+            line += " " + t("It can be approved again.")
     if request.reason:
-        line += f"\nReason: {quoted(request.reason, 500)}"
+        line += "\n" + t("Reason: %(reason)s", reason=quoted(t, request.reason, 500))
     return line
 
 
-def _decision_buttons(request: ApprovalRequest) -> Block:
+def _decision_buttons(t: Messages, request: ApprovalRequest) -> Block:
     value = str(request.id)
     dialog = confirm_dialog(
-        f"Approve request #{request.id}?",
-        f"This deletes {escape(request.summary)} now. It cannot be undone.",
-        confirm="Approve and delete",
+        t,
+        t("Approve request #%(id)s?", id=request.id),
+        t(
+            "This deletes %(summary)s now. It cannot be undone.",
+            summary=escape(summary(t, request)),
+        ),
+        confirm=t("Approve and delete"),
     )
     return actions(
-        button("Approve", APPROVE_ACTION, value, style="primary", confirm=dialog),
-        button("Reject", REJECT_ACTION, value, style="danger"),
+        button(t("Approve"), APPROVE_ACTION, value, style="primary", confirm=dialog),
+        button(t("Reject"), REJECT_ACTION, value, style="danger"),
     )
 
 
-def _outcome(request: ApprovalRequest) -> list[Block]:
+def _outcome(t: Messages, request: ApprovalRequest) -> list[Block]:
     result = request.result or {}
     if request.status is ApprovalStatus.STALE:
         changes = result.get("changes", [])
         listed = "\n".join(f"• {escape(change)}" for change in changes[:SHOWN_RECORDS])
         return [
-            section(f"What changed:\n{listed}\n<@{escape(request.requester)}> may file it again.")
+            section(
+                t(
+                    "What changed:\n%(changes)s\n%(requester)s may file it again.",
+                    changes=listed,
+                    requester=f"<@{escape(request.requester)}>",
+                )
+            )
         ]
     if result.get("error"):
-        return [section(f":x: {escape(result['error'])}")]
+        return [section(f":x: {escape(_failure(t, result))}")]
     outcomes = [RecordOutcome(**o) for o in result.get("outcomes", [])]
     if not outcomes:
         return []
-    lines = [_outcome_line(o) for o in outcomes[:SHOWN_RECORDS]]
+    lines = [_outcome_line(t, o) for o in outcomes[:SHOWN_RECORDS]]
     if len(outcomes) > SHOWN_RECORDS:
         failed = sum(not o.deleted for o in outcomes)
-        lines.append(f"…{len(outcomes)} in all, {failed} failed.")
+        lines.append(t("…%(count)s in all, %(failed)s failed.", count=len(outcomes), failed=failed))
     return [section("\n".join(lines))]
 
 
-def _outcome_line(outcome: RecordOutcome) -> str:
+def _failure(t: Messages, result: dict[str, Any]) -> str:
+    """Why nothing was deleted; older rows hold only the English."""
+    if isinstance(result.get("message"), str):
+        error = Sentence(result["message"], **(result.get("params") or {})).say(t)
+        return t("Nothing was deleted: %(error)s", error=error)
+    return str(result["error"])
+
+
+def _outcome_line(t: Messages, outcome: RecordOutcome) -> str:
+    said = escape(outcome.say(t))
     if outcome.unknown:
-        check = f" Check with `{escape(outcome.check)}`." if outcome.check else ""
-        return f":grey_question: {escape(outcome.record)}: {escape(outcome.sentence)}{check}"
+        check = (
+            " " + t("Check with %(command)s.", command=f"`{escape(outcome.check)}`")
+            if outcome.check
+            else ""
+        )
+        return f":grey_question: {escape(outcome.record)}: {said}{check}"
     mark = ":white_check_mark:" if outcome.deleted else ":x:"
-    return f"{mark} {escape(outcome.record)}: {escape(outcome.sentence)}"
+    return f"{mark} {escape(outcome.record)}: {said}"
 
 
-def already_requested(holders: dict[str, ApprovalRequest], asked: int) -> str:
+def already_requested(t: Messages, holders: dict[str, ApprovalRequest], asked: int) -> str:
     """Why nothing was filed: the records already in open requests, and those requests.
 
     `asked` is how many records the refused filing named.
     """
     requests = {request.id: request for request in holders.values()}
     lines = [
-        f"• {escape(record)}: request #{request.id} by <@{escape(request.requester)}>"
-        f" ({request.status.value}, filed {when(request.created_at)})"
+        t(
+            "• %(record)s: request #%(id)s by %(requester)s (%(status)s, filed %(filed)s)",
+            record=escape(record),
+            id=request.id,
+            requester=f"<@{escape(request.requester)}>",
+            status=status_word(t, request.status),
+            filed=slack_date(request.created_at),
+        )
         for record, request in sorted(holders.items())
     ]
     if asked == 1 and len(holders) == 1:
         [request] = requests.values()
-        return (
-            f":information_source: Nothing new was filed: {escape(request.summary)} is already "
-            f"in open request #{request.id} by <@{escape(request.requester)}> "
-            f"({request.status.value}, filed {when(request.created_at)}, expires "
-            f"{when(request.expires_at)}). Its card is in the approval channel."
+        return t(
+            ":information_source: Nothing new was filed: %(summary)s is already in open "
+            "request #%(id)s by %(requester)s (%(status)s, filed %(filed)s, expires "
+            "%(expires)s). Its card is in the approval channel.",
+            summary=escape(summary(t, request)),
+            id=request.id,
+            requester=f"<@{escape(request.requester)}>",
+            status=status_word(t, request.status),
+            filed=slack_date(request.created_at),
+            expires=slack_date(request.expires_at),
         )
-    return (
-        f":information_source: Nothing was filed: {len(holders)} of the {asked} records"
-        " are already in open requests.\n"
-        + "\n".join(lines)
-        + "\nFile the rest without them, or wait for those requests to close."
+    return "\n".join(
+        [
+            t(
+                ":information_source: Nothing was filed: %(held)s of the %(asked)s records"
+                " are already in open requests.",
+                held=len(holders),
+                asked=asked,
+            ),
+            *lines,
+            t("File the rest without them, or wait for those requests to close."),
+        ]
     )
 
 
-def reminder(request: ApprovalRequest) -> str:
-    return (
-        f":bell: Delete request #{request.id} from <@{escape(request.requester)}>"
-        f" ({escape(request.summary)}) has waited for an approver since"
-        f" {when(request.created_at)}; it expires {when(request.expires_at)}."
+def reminder(t: Messages, request: ApprovalRequest) -> str:
+    return t(
+        ":bell: Delete request #%(id)s from %(requester)s (%(summary)s) has waited for an "
+        "approver since %(filed)s; it expires %(expires)s.",
+        id=request.id,
+        requester=f"<@{escape(request.requester)}>",
+        summary=escape(summary(t, request)),
+        filed=slack_date(request.created_at),
+        expires=slack_date(request.expires_at),
     )
 
 
-def filed_notice(request: ApprovalRequest, channel: str, correlation_id: str) -> list[Block]:
+def filed_notice(
+    t: Messages, request: ApprovalRequest, channel: str, correlation_id: str
+) -> list[Block]:
     """What the requester sees once the request is filed, with the way to withdraw it."""
     return [
         section(
-            f":inbox_tray: Request #{request.id} filed: {escape(request.summary)} will be deleted "
-            f"once an approver approves it in <#{escape(channel)}>. It expires {when(request.expires_at)}.",
-            accessory=button("Cancel request", CANCEL_ACTION, str(request.id)),
+            t(
+                ":inbox_tray: Request #%(id)s filed: %(summary)s will be deleted once an "
+                "approver approves it in %(channel)s. It expires %(expires)s.",
+                id=request.id,
+                summary=escape(summary(t, request)),
+                channel=f"<#{escape(channel)}>",
+                expires=slack_date(request.expires_at),
+            ),
+            accessory=button(t("Cancel request"), CANCEL_ACTION, str(request.id)),
         ),
-        footer(correlation_id),
+        footer(t, correlation_id),
     ]
 
 
-def requester_update(request: ApprovalRequest) -> str:
+def requester_update(t: Messages, request: ApprovalRequest) -> str:
     """The DM to the requester after a decision (mrkdwn)."""
-    status = _STATUS_LINE[request.status]
-    text = f"Your delete request #{request.id} ({escape(request.summary)}): {status}"
+    params = {"id": request.id, "summary": escape(summary(t, request))}
+    status = t(_STATUS_LINE[request.status])
     if request.decided_by:
-        text += f" by <@{escape(request.decided_by)}>"
+        parts = [
+            t(
+                "Your delete request #%(id)s (%(summary)s): %(status)s by %(user)s",
+                status=status,
+                user=f"<@{escape(request.decided_by)}>",
+                **params,
+            )
+        ]
+    else:
+        parts = [
+            t("Your delete request #%(id)s (%(summary)s): %(status)s", status=status, **params)
+        ]
     if request.reason:
-        text += f". Reason: {quoted(request.reason, 500)}"
+        parts.append(t("Reason: %(reason)s", reason=quoted(t, request.reason, 500)))
     outcomes = [RecordOutcome(**o) for o in (request.result or {}).get("outcomes", [])]
     unknown = [o for o in outcomes if o.unknown]
     failed = [o for o in outcomes if not o.deleted and not o.unknown]
     if failed:
-        text += f". {len(failed)} record(s) could not be deleted; see the card."
+        parts.append(
+            t.ngettext(
+                "%(count)d record could not be deleted; see the card",
+                "%(count)d records could not be deleted; see the card",
+                len(failed),
+            )
+        )
     if unknown:
-        checks = ", ".join(f"`{escape(o.check)}`" for o in unknown[:3] if o.check)
-        text += (
-            f". For {len(unknown)} record(s) it is not known whether the delete was made;"
-            f" check with {checks}."
+        checks = t(", ").join(f"`{escape(o.check)}`" for o in unknown[:3] if o.check)
+        parts.append(
+            t.ngettext(
+                "For %(count)d record it is not known whether the delete was made; "
+                "check with %(checks)s",
+                "For %(count)d records it is not known whether the delete was made; "
+                "check with %(checks)s",
+                len(unknown),
+                checks=checks,
+            )
         )
     if request.status is ApprovalStatus.STALE:
-        text += ". The records changed after you filed it: check them and file it again."
-    return text
+        parts.append(t("The records changed after you filed it: check them and file it again"))
+    # The status and the reason are quoted as they are; a further sentence ends the DM.
+    end = "." if failed or unknown or request.status is ApprovalStatus.STALE else ""
+    return t(". ").join(parts) + end
 
 
-def reject_modal(request_id: int) -> View:
-    return View(
-        type="modal",
-        callback_id=REJECT_CALLBACK,
-        private_metadata=str(request_id),
-        title=PlainTextObject(text="Reject request"),
-        submit=PlainTextObject(text="Reject"),
-        close=PlainTextObject(text="Cancel"),
-        blocks=[
-            section(f"Reject delete request #{request_id}. Nothing will be deleted."),
-            text_input("reason", "Reason (the requester sees it)", multiline=True, max_length=500),
+def reject_modal(t: Messages, request_id: int) -> View:
+    return form_modal(
+        t,
+        t("Reject request"),
+        t("Reject"),
+        REJECT_CALLBACK,
+        [
+            section(
+                t(
+                    "Reject delete request #%(id)s. Nothing will be deleted.",
+                    id=request_id,
+                )
+            ),
+            text_input(
+                "reason", t("Reason (the requester sees it)"), multiline=True, max_length=500
+            ),
         ],
+        str(request_id),
     )

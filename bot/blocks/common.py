@@ -27,6 +27,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.i18n import Messages
+
 SECTION_TEXT_LIMIT = 3000
 FIELD_TEXT_LIMIT = 2000
 MAX_FIELDS = 10
@@ -105,10 +107,10 @@ def code(value: object) -> str:
     return f"`{escape_entities(text).replace('`', f'{WORD_JOINER}`{WORD_JOINER}')}`"
 
 
-def quoted(value: str | None, limit: int = 200) -> str:
+def quoted(t: Messages, value: str | None, limit: int = 200) -> str:
     """Free text from a backend or a person: escaped, cut, and visibly empty when empty."""
     if not value:
-        return "_none_"
+        return t("_none_")
     return cut(escape(value), limit)
 
 
@@ -148,12 +150,12 @@ def context(*texts: str) -> ContextBlock:
     )
 
 
-def confirm_dialog(title: str, text: str, *, confirm: str, deny: str = "Cancel") -> ConfirmObject:
+def confirm_dialog(t: Messages, title: str, text: str, *, confirm: str) -> ConfirmObject:
     return ConfirmObject(
         title=PlainTextObject(text=plain(title, CONFIRM_TITLE_LIMIT)),
         text=MarkdownTextObject(text=cut(text, CONFIRM_TEXT_LIMIT)),
         confirm=PlainTextObject(text=plain(confirm, 30)),
-        deny=PlainTextObject(text=plain(deny, 30)),
+        deny=PlainTextObject(text=plain(t("Cancel"), 30)),
         style="danger",
     )
 
@@ -190,17 +192,17 @@ def actions(*elements: ButtonElement, block_id: str | None = None) -> ActionsBlo
     return ActionsBlock(elements=list(elements), block_id=block_id)
 
 
-def share_button(action_id: str, query: str) -> ButtonElement:
-    return button("Share in channel", action_id, query)
+def share_button(t: Messages, action_id: str, query: str) -> ButtonElement:
+    return button(t("Share in channel"), action_id, query)
 
 
-def footer(correlation_id: str, *notes: str) -> ContextBlock:
-    return context(" · ".join([*notes, f"ref {code(correlation_id)}"]))
+def footer(t: Messages, correlation_id: str, *notes: str) -> ContextBlock:
+    return context(" · ".join([*notes, t("ref %(ref)s", ref=code(correlation_id))]))
 
 
-def notice(text: str, correlation_id: str) -> list[Block]:
+def notice(t: Messages, text: str, correlation_id: str) -> list[Block]:
     """A one-sentence reply (a refusal, a usage error, a failure) with its reference."""
-    return [section(text), footer(correlation_id)]
+    return [section(text), footer(t, correlation_id)]
 
 
 def mrkdwn_text(mrkdwn: str) -> str:
@@ -240,18 +242,38 @@ def text_input(
     )
 
 
-def message_modal(title: str, blocks: list[Block]) -> View:
+def message_modal(t: Messages, title: str, blocks: list[Block]) -> View:
     """A modal that only tells something: loading, saving, a result, an error."""
     return View(
         type="modal",
         title=PlainTextObject(text=plain(title, MODAL_TITLE_LIMIT)),
-        close=PlainTextObject(text="Close"),
+        close=PlainTextObject(text=t("Close")),
         blocks=blocks,
     )
 
 
-def loading_modal(title: str, what: str) -> View:
-    return message_modal(title, [section(f":hourglass_flowing_sand: {what}"), DividerBlock()])
+def loading_modal(t: Messages, title: str, what: str) -> View:
+    return message_modal(t, title, [section(f":hourglass_flowing_sand: {what}"), DividerBlock()])
+
+
+def form_modal(
+    t: Messages,
+    title: str,
+    submit: str,
+    callback_id: str,
+    blocks: list[Block],
+    private_metadata: str | None = None,
+) -> View:
+    """A form: its title and submit button in the reader's language, and Cancel."""
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        title=PlainTextObject(text=plain(title, MODAL_TITLE_LIMIT)),
+        submit=PlainTextObject(text=plain(submit, MODAL_TITLE_LIMIT)),
+        close=PlainTextObject(text=t("Cancel")),
+        private_metadata=private_metadata,
+        blocks=blocks,
+    )
 
 
 def problem_banner(problem: str) -> list[Block]:
@@ -262,15 +284,21 @@ def problem_banner(problem: str) -> list[Block]:
 
 
 def changed_fields(
-    sent: Mapping[str, str | None], labels: Mapping[str, str], show: Callable[[str], str] = code
+    t: Messages,
+    sent: Mapping[str, str | None],
+    labels: Mapping[str, str],
+    show: Callable[[str], str] = code,
 ) -> str:
-    """Each field a request sent, from the request itself: `appId is now `x``, `script cleared`."""
+    """Each field a request sent, from the request itself: `appId is now `x``, `script cleared`.
+    `labels` are the field names as the reader reads them."""
     parts = [
-        f"{labels[name]} cleared" if value == "" else f"{labels[name]} is now {show(value)}"
+        t("%(field)s cleared", field=labels[name])
+        if value == ""
+        else t("%(field)s is now %(value)s", field=labels[name], value=show(value))
         for name, value in sent.items()
         if value is not None
     ]
-    return ", ".join(parts)
+    return t(", ").join(parts)
 
 
 # ---- what a modal submit comes to ----------------------------------------------------------

@@ -76,5 +76,5 @@ def help_blocks(
     if command == "/binding":
         aliases = escape(SOURCE_ALIASES_HELP)
         blocks.append(context(t("Sources and aliases: %(aliases)s", aliases=aliases)))
-    blocks.append(footer(correlation_id))
+    blocks.append(footer(t, correlation_id))
     return blocks

@@ -32,6 +32,7 @@ from bot.blocks.common import (
     escape,
     field,
     footer,
+    form_modal,
     loading_modal,
     message_modal,
     on_field,
@@ -44,6 +45,7 @@ from bot.blocks.common import (
     text_input,
 )
 from bot.clients.errors import BackendError, BackendRejected, WriteOutcomeUnknown
+from bot.i18n import Messages
 from bot.models import Relation, RelationChange, RelationKey, RelationPage, RelationSelection
 
 MENU_ACTION = "uc_menu"
@@ -107,71 +109,89 @@ def target(key: RelationKey) -> str:
 # ---- records --------------------------------------------------------------------------------
 
 
-def _available(relation: Relation) -> str:
+def _available(t: Messages, relation: Relation) -> str:
     if relation.is_available is None:
-        return "unknown"
-    return "yes" if relation.is_available else "no"
+        return t("unknown")
+    return t("yes") if relation.is_available else t("no")
 
 
-def _menu(relation: Relation) -> OverflowMenuElement:
+def _menu(t: Messages, relation: Relation) -> OverflowMenuElement:
     pair = target(relation.key)
-    return overflow(MENU_ACTION, [("Edit", f"edit {pair}"), ("Delete", f"delete {pair}")])
+    return overflow(MENU_ACTION, [(t("Edit"), f"edit {pair}"), (t("Delete"), f"delete {pair}")])
 
 
-def relation_fields(relation: Relation) -> list[MarkdownTextObject]:
+def relation_fields(t: Messages, relation: Relation) -> list[MarkdownTextObject]:
+    boss_sync = t("unknown") if relation.boss_sync is None else str(relation.boss_sync)
     return [
-        field("User", code(relation.user_id)),
-        field("Customer", code(relation.customer_id)),
-        field("Reference", quoted(relation.reference)),
-        field("Created", escape(relation.created) or "_unknown_"),
-        field("Template", quoted(relation.template, 500)),
-        field("Script", quoted(relation.script, 500)),
-        field("Available", _available(relation)),
-        field("Boss sync", "unknown" if relation.boss_sync is None else str(relation.boss_sync)),
+        field(t("User"), code(relation.user_id)),
+        field(t("Customer"), code(relation.customer_id)),
+        field(t("Reference"), quoted(t, relation.reference)),
+        field(t("Created"), escape(relation.created) or t("_unknown_")),
+        field(t("Template"), quoted(t, relation.template, 500)),
+        field(t("Script"), quoted(t, relation.script, 500)),
+        field(t("Available"), _available(t, relation)),
+        field(t("Boss sync"), boss_sync),
     ]
 
 
-def relation_card(relation: Relation, *, editable: bool) -> Block:
+def _follows(t: Messages, key: RelationKey) -> str:
+    return t(
+        "User %(user)s follows customer %(customer)s",
+        user=code(key.user_id),
+        customer=code(key.customer_id),
+    )
+
+
+def relation_card(t: Messages, relation: Relation, *, editable: bool) -> Block:
     return card(
-        f"User {code(relation.user_id)} follows customer {code(relation.customer_id)}",
-        relation_fields(relation),
-        accessory=_menu(relation) if editable else None,
+        _follows(t, relation.key),
+        relation_fields(t, relation),
+        accessory=_menu(t, relation) if editable else None,
     )
 
 
-def relation_line(relation: Relation) -> str:
+def _pair(t: Messages, key: RelationKey, *, codes: bool = True) -> str:
+    show = code if codes else str
+    return t(
+        "user %(user)s → customer %(customer)s",
+        user=show(key.user_id),
+        customer=show(key.customer_id),
+    )
+
+
+def _created(t: Messages, relation: Relation, show: Callable[[str], str] = escape) -> str:
+    return t(
+        "created %(created)s · available: %(available)s",
+        created=show(relation.created) or "?",
+        available=_available(t, relation),
+    )
+
+
+def relation_line(t: Messages, relation: Relation) -> str:
     """A row as one line of mrkdwn, for pages nobody can act on (shared, or read-only)."""
-    return (
-        f"user {code(relation.user_id)} → customer {code(relation.customer_id)}"
-        f" · ref {quoted(relation.reference, 100)} · created {escape(relation.created) or '?'}"
-        f" · available: {_available(relation)}"
-    )
+    ref = t("ref %(ref)s", ref=quoted(t, relation.reference, 100))
+    return f"{_pair(t, relation.key)} · {ref} · {_created(t, relation)}"
 
 
-def _tick_option(relation: Relation) -> Option:
-    head = f"user {code(relation.user_id)} → customer {code(relation.customer_id)} · "
+def _tick_option(t: Messages, relation: Relation) -> Option:
+    head = f"{_pair(t, relation.key)} · "
     room = max(OPTION_TEXT_LIMIT - len(head), 12)
     return Option(
         value=key_value(relation.key),
-        text=MarkdownTextObject(text=head + quoted(relation.reference, room)),
-        description=PlainTextObject(
-            text=plain(
-                f"created {relation.created or '?'} · available: {_available(relation)}",
-                OPTION_TEXT_LIMIT,
-            )
-        ),
+        text=MarkdownTextObject(text=head + quoted(t, relation.reference, room)),
+        description=PlainTextObject(text=plain(_created(t, relation, str), OPTION_TEXT_LIMIT)),
     )
 
 
-def _editable_row(relation: Relation, command: str, ticked: bool) -> Block:
-    option = _tick_option(relation)
+def _editable_row(t: Messages, relation: Relation, command: str, ticked: bool) -> Block:
+    option = _tick_option(t, relation)
     tick = CheckboxesElement(
         action_id=f"{TICK_ACTION}:{key_value(relation.key)}",
         options=[option],
         initial_options=[option] if ticked else None,
     )
     return ActionsBlock(
-        block_id=row_block_id(relation.key, command), elements=[tick, _menu(relation)]
+        block_id=row_block_id(relation.key, command), elements=[tick, _menu(t, relation)]
     )
 
 
@@ -180,7 +200,8 @@ def _editable_row(relation: Relation, command: str, ticked: bool) -> Block:
 
 @dataclass(frozen=True)
 class Listing:
-    """A page as asked for: what it shows and the command text of it and its neighbours."""
+    """A page as asked for: what it shows and the command text of it and its neighbours.
+    `title`, `empty` and `notes` are already in the reader's language."""
 
     title: str
     command: str
@@ -191,11 +212,16 @@ class Listing:
     notes: tuple[str, ...] = ()
 
 
-def _count(total: int) -> str:
-    return "1 relation" if total == 1 else f"{total} relations"
+def _count(t: Messages, total: int) -> str:
+    return t.ngettext("%(count)d relation", "%(count)d relations", total)
+
+
+def _page_of(t: Messages, page: RelationPage) -> str:
+    return t("page %(page)s of %(pages)s", page=page.page_index, pages=max(page.total_pages, 1))
 
 
 def list_message(
+    t: Messages,
     listing: Listing,
     page: RelationPage,
     *,
@@ -212,39 +238,37 @@ def list_message(
     elsewhere = sorted(ticked - here, key=lambda k: (k.user_id, k.customer_id))
     blocks: list[Block] = [section(f"*{listing.title}*")]
     summary = [
-        _count(page.total_records),
-        "past the last page"
-        if listing.past_the_end
-        else f"page {page.page_index} of {max(page.total_pages, 1)}",
+        _count(t, page.total_records),
+        t("past the last page") if listing.past_the_end else _page_of(t, page),
         *listing.notes,
     ]
     blocks.append(context(" · ".join(summary)))
     if rows and editable:
-        blocks += [_editable_row(row, listing.command, row.key in ticked) for row in rows]
+        blocks += [_editable_row(t, row, listing.command, row.key in ticked) for row in rows]
         if not ticked:
-            blocks.append(context("Tick relations to delete several at once."))
+            blocks.append(context(t("Tick relations to delete several at once.")))
     elif rows:
-        blocks += [section(relation_line(row)) for row in rows]
+        blocks += [section(relation_line(t, row)) for row in rows]
     else:
         blocks.append(section(listing.empty))
     if elsewhere and editable:
-        blocks += _ticked_elsewhere(elsewhere, listing.command)
+        blocks += _ticked_elsewhere(t, elsewhere, listing.command)
     if interactive:
-        blocks.append(_list_actions(listing, ticked, editable))
-    notes = [f"shared by <@{escape(shared_by)}>"] if shared_by else []
-    blocks.append(footer(correlation_id, *notes))
+        blocks.append(_list_actions(t, listing, ticked, editable))
+    notes = [t("shared by %(user)s", user=f"<@{escape(shared_by)}>")] if shared_by else []
+    blocks.append(footer(t, correlation_id, *notes))
     return blocks
 
 
 _CHECKBOX_OPTIONS = 10
 
 
-def _ticked_elsewhere(keys: list[RelationKey], command: str) -> list[Block]:
+def _ticked_elsewhere(t: Messages, keys: list[RelationKey], command: str) -> list[Block]:
     """Ticks on other pages of this list travel in the message itself, as ticked boxes."""
     options = [
         Option(
             value=key_value(key),
-            text=PlainTextObject(text=f"user {key.user_id} → customer {key.customer_id}"),
+            text=PlainTextObject(text=plain(_pair(t, key, codes=False), OPTION_TEXT_LIMIT)),
         )
         for key in keys[:MAX_DELETE]
     ]
@@ -257,85 +281,102 @@ def _ticked_elsewhere(keys: list[RelationKey], command: str) -> list[Block]:
         for start in range(0, len(options), _CHECKBOX_OPTIONS)
     ]
     return [
-        context("Also ticked, on other pages of this list (untick to leave out):"),
+        context(t("Also ticked, on other pages of this list (untick to leave out):")),
         ActionsBlock(block_id=f"{_ROW_PREFIX}|elsewhere|{command}", elements=boxes),
     ]
 
 
-def _list_actions(listing: Listing, ticked: frozenset[RelationKey], editable: bool) -> Block:
+def _list_actions(
+    t: Messages, listing: Listing, ticked: frozenset[RelationKey], editable: bool
+) -> Block:
     buttons: list[ButtonElement] = []
     if editable and ticked:
-        buttons.append(_delete_selected(ticked))
+        buttons.append(_delete_selected(t, ticked))
     if listing.previous:
-        buttons.append(button("◀ Previous", PREVIOUS_ACTION, listing.previous))
+        buttons.append(button(t("◀ Previous"), PREVIOUS_ACTION, listing.previous))
     if listing.next:
-        buttons.append(button("Next ▶", NEXT_ACTION, listing.next))
-    buttons.append(share_button(SHARE_ACTION, listing.command))
+        buttons.append(button(t("Next ▶"), NEXT_ACTION, listing.next))
+    buttons.append(share_button(t, SHARE_ACTION, listing.command))
     return actions(*buttons)
 
 
-def _delete_selected(ticked: frozenset[RelationKey]) -> ButtonElement:
+def _delete_selected(t: Messages, ticked: frozenset[RelationKey]) -> ButtonElement:
     """No dialog here: the preview it opens has the one confirm, on its Delete button."""
     selection = RelationSelection.of(sorted(ticked, key=lambda k: (k.user_id, k.customer_id)))
     return button(
-        f"Delete selected ({len(ticked)})",
+        t("Delete selected (%(count)s)", count=len(ticked)),
         DELETE_SELECTED_ACTION,
         selection.to_text(),
         style="danger",
     )
 
 
-def list_summary(page: RelationPage) -> str:
+def list_summary(t: Messages, page: RelationPage) -> str:
     """The plain fallback text of a page (notifications show it)."""
-    return f"{_count(page.total_records)}, page {page.page_index} of {max(page.total_pages, 1)}"
+    return f"{_count(t, page.total_records)}, {_page_of(t, page)}"
 
 
 def relation_message(
-    relation: Relation, *, command: str, editable: bool, correlation_id: str, shared_by: str | None
+    t: Messages,
+    relation: Relation,
+    *,
+    command: str,
+    editable: bool,
+    correlation_id: str,
+    shared_by: str | None,
 ) -> list[Block]:
-    blocks: list[Block] = [relation_card(relation, editable=editable and shared_by is None)]
+    blocks: list[Block] = [relation_card(t, relation, editable=editable and shared_by is None)]
     if shared_by is None:
-        blocks.append(actions(share_button(SHARE_ACTION, command)))
-        return [*blocks, footer(correlation_id)]
-    return [*blocks, footer(correlation_id, f"shared by <@{escape(shared_by)}>")]
+        blocks.append(actions(share_button(t, SHARE_ACTION, command)))
+        return [*blocks, footer(t, correlation_id)]
+    shared = t("shared by %(user)s", user=f"<@{escape(shared_by)}>")
+    return [*blocks, footer(t, correlation_id, shared)]
 
 
-def missing_relation(key: RelationKey, correlation_id: str) -> list[Block]:
+def missing_relation(t: Messages, key: RelationKey, correlation_id: str) -> list[Block]:
     return [
         section(
-            f"User {code(key.user_id)} does not follow customer {code(key.customer_id)}. "
-            f"See whom they follow with `/uc follows {key.user_id}`."
+            t(
+                "User %(user)s does not follow customer %(customer)s. "
+                "See whom they follow with %(command)s.",
+                user=code(key.user_id),
+                customer=code(key.customer_id),
+                command=f"`/uc follows {key.user_id}`",
+            )
         ),
-        footer(correlation_id),
+        footer(t, correlation_id),
     ]
 
 
-def lookup_placeholder(what: str) -> list[Block]:
+def lookup_placeholder(t: Messages, what: str) -> list[Block]:
     """The ack of a lookup: shown at once, replaced by the answer."""
-    return [section(f":hourglass_flowing_sand: Looking up {what}…")]
+    return [section(t(":hourglass_flowing_sand: Looking up %(what)s…", what=what))]
 
 
-def lookup_failed(error: BackendError, command: str, correlation_id: str) -> list[Block]:
+def lookup_failed(
+    t: Messages, error: BackendError, command: str, correlation_id: str
+) -> list[Block]:
     return [
         section(
-            f":x: {escape(error.sentence)}",
-            accessory=button("Try again", RETRY_ACTION, command),
+            f":x: {escape(error.say(t))}",
+            accessory=button(t("Try again"), RETRY_ACTION, command),
         ),
-        footer(correlation_id),
+        footer(t, correlation_id),
     ]
 
 
 # ---- delete previews ------------------------------------------------------------------------
 
 
-def _whose(relations: Sequence[Relation]) -> str:
+def _whose(t: Messages, relations: Sequence[Relation]) -> str:
     users = sorted({relation.user_id for relation in relations})
     if len(users) == 1:
-        return f"user {users[0]}"
-    return f"{len(users)} users"
+        return t("user %(user)s", user=users[0])
+    return t.ngettext("%(count)d user", "%(count)d users", len(users))
 
 
 def delete_preview(
+    t: Messages,
     found: Sequence[Relation],
     missing: Sequence[RelationKey],
     *,
@@ -344,44 +385,76 @@ def delete_preview(
 ) -> list[Block]:
     """Exactly what would go, fetched just now; what does not exist is named, not dropped."""
     absent = [
-        f"Customer {code(key.customer_id)} of user {code(key.user_id)} does not exist"
+        t(
+            "Customer %(customer)s of user %(user)s does not exist",
+            customer=code(key.customer_id),
+            user=code(key.user_id),
+        )
         for key in missing
     ]
     if not found:
         return [
-            section(f":information_source: Nothing to delete. {'. '.join(absent)}."),
-            footer(correlation_id),
+            section(
+                t(
+                    ":information_source: Nothing to delete. %(missing)s.",
+                    missing=t(". ").join(absent),
+                )
+            ),
+            footer(t, correlation_id),
         ]
-    count = _count(len(found))
+    whose = _whose(t, found)
     blocks: list[Block] = [
         section(
-            f":wastebasket: *{'This relation' if len(found) == 1 else f'These {count}'} "
-            f"of {_whose(found)} would be deleted* (fetched just now):"
+            t(
+                ":wastebasket: *This relation of %(whose)s would be deleted* (fetched just now):",
+                whose=whose,
+            )
+            if len(found) == 1
+            else t(
+                ":wastebasket: *These %(count)s relations of %(whose)s would be deleted* "
+                "(fetched just now):",
+                count=len(found),
+                whose=whose,
+            )
         ),
-        *(relation_card(relation, editable=False) for relation in found),
+        *(relation_card(t, relation, editable=False) for relation in found),
     ]
     if absent:
         blocks.append(
-            section("\n".join(f":warning: {line}, it will be skipped." for line in absent))
+            section(
+                "\n".join(
+                    t(":warning: %(missing)s, it will be skipped.", missing=line) for line in absent
+                )
+            )
         )
     selection = RelationSelection.of([relation.key for relation in found])
     dialog = confirm_dialog(
-        f"Request deleting {count}?",
-        f"{count.capitalize()} of {_whose(found)} will be deleted once an approver approves.",
-        confirm="Request delete",
+        t,
+        t.ngettext(
+            "Request deleting %(count)d relation?",
+            "Request deleting %(count)d relations?",
+            len(found),
+        ),
+        t.ngettext(
+            "%(count)d relation of %(whose)s will be deleted once an approver approves.",
+            "%(count)d relations of %(whose)s will be deleted once an approver approves.",
+            len(found),
+            whose=whose,
+        ),
+        confirm=t("Request delete"),
     )
     blocks += [
         actions(
             button(
-                f"Delete {count}…",
+                t.ngettext("Delete %(count)d relation…", "Delete %(count)d relations…", len(found)),
                 DELETE_ACTION,
                 f"{selection.to_text()} {fingerprint}",
                 style="danger",
                 confirm=dialog,
             ),
-            button("Cancel", DISMISS_ACTION, selection.to_text()),
+            button(t("Cancel"), DISMISS_ACTION, selection.to_text()),
         ),
-        footer(correlation_id, "a second person approves every delete"),
+        footer(t, correlation_id, t("a second person approves every delete")),
     ]
     return blocks
 
@@ -389,24 +462,27 @@ def delete_preview(
 # ---- writes ---------------------------------------------------------------------------------
 
 
-def write_done(sentence: str, key: RelationKey, correlation_id: str) -> list[Block]:
+def write_done(t: Messages, sentence: str, key: RelationKey, correlation_id: str) -> list[Block]:
     return [
         section(f":white_check_mark: {sentence}"),
-        context(f"See it with `/uc get {target(key)}`."),
-        footer(correlation_id),
+        context(t("See it with %(command)s.", command=f"`/uc get {target(key)}`")),
+        footer(t, correlation_id),
     ]
 
 
-def write_failed(error: BackendError, key: RelationKey, correlation_id: str) -> list[Block]:
+def write_failed(
+    t: Messages, error: BackendError, key: RelationKey, correlation_id: str
+) -> list[Block]:
     """A failed add or edit as one sentence; when its outcome is unknown, the lookup to check."""
     if isinstance(error, WriteOutcomeUnknown):
-        text = (
-            f":hourglass: {escape(error.sentence)} Check before trying again: "
-            f"`/uc get {target(key)}`."
+        text = t(
+            ":hourglass: %(error)s Check before trying again: %(command)s.",
+            error=escape(error.say(t)),
+            command=f"`/uc get {target(key)}`",
         )
     else:
-        text = f":x: {escape(error.sentence)}"
-    return [section(text), footer(correlation_id)]
+        text = f":x: {escape(error.say(t))}"
+    return [section(text), footer(t, correlation_id)]
 
 
 # ---- modals ---------------------------------------------------------------------------------
@@ -414,35 +490,38 @@ def write_failed(error: BackendError, key: RelationKey, correlation_id: str) -> 
 FormValues = dict[str, str | None]
 
 
-def add_modal(*, secret: str | None, values: FormValues | None = None, problem: str = "") -> View:
+def _text_fields(t: Messages, typed: FormValues) -> list[Block]:
+    return [
+        text_input(
+            "template", t("Template"), initial=typed.get("template"), optional=True, multiline=True
+        ),
+        text_input(
+            "script", t("Script"), initial=typed.get("script"), optional=True, multiline=True
+        ),
+        text_input("reference", t("Reference"), initial=typed.get("reference"), optional=True),
+    ]
+
+
+def add_modal(
+    t: Messages, *, secret: str | None, values: FormValues | None = None, problem: str = ""
+) -> View:
     """The add form; after a refusal it comes back with what was typed and why it failed."""
     typed = values or {}
     blocks: list[Block] = problem_banner(problem)
     blocks += [
-        text_input("user_id", "User id", initial=typed.get("user_id"), placeholder="998"),
+        text_input("user_id", t("User id"), initial=typed.get("user_id"), placeholder="998"),
         text_input(
-            "customer_id", "Customer id", initial=typed.get("customer_id"), placeholder="1001"
+            "customer_id", t("Customer id"), initial=typed.get("customer_id"), placeholder="1001"
         ),
         text_input(
             "secret",
-            "Authorization code (secret)",
+            t("Authorization code (secret)"),
             initial=typed.get("secret") or secret,
-            hint="The customer's authorization code; UserCustomer checks it.",
+            hint=t("The customer's authorization code; UserCustomer checks it."),
         ),
-        text_input(
-            "template", "Template", initial=typed.get("template"), optional=True, multiline=True
-        ),
-        text_input("script", "Script", initial=typed.get("script"), optional=True, multiline=True),
-        text_input("reference", "Reference", initial=typed.get("reference"), optional=True),
+        *_text_fields(t, typed),
     ]
-    return View(
-        type="modal",
-        callback_id=ADD_CALLBACK,
-        title=PlainTextObject(text="Add relation"),
-        submit=PlainTextObject(text="Add"),
-        close=PlainTextObject(text="Cancel"),
-        blocks=blocks,
-    )
+    return form_modal(t, t("Add relation"), t("Add"), ADD_CALLBACK, blocks)
 
 
 _TEXT_LIMIT = 3000
@@ -459,6 +538,7 @@ def edit_form_values(relation: Relation) -> dict[str, str]:
 
 
 def edit_modal(
+    t: Messages,
     key: RelationKey,
     relation: Relation | None,
     *,
@@ -471,63 +551,65 @@ def edit_modal(
     typed = {name: (values or {}).get(name, shown.get(name)) for name in _EDITABLE}
     blocks: list[Block] = [
         *problem_banner(problem),
-        section(f"User {code(key.user_id)} follows customer {code(key.customer_id)}"),
-        text_input(
-            "template", "Template", initial=typed["template"], optional=True, multiline=True
-        ),
-        text_input("script", "Script", initial=typed["script"], optional=True, multiline=True),
-        text_input("reference", "Reference", initial=typed["reference"], optional=True),
+        section(_follows(t, key)),
+        *_text_fields(t, typed),
     ]
     if relation:
         blocks.append(
             context(
-                f"Created {escape(relation.created) or '?'} · available: {_available(relation)}"
+                t(
+                    "Created %(created)s · available: %(available)s",
+                    created=escape(relation.created) or "?",
+                    available=_available(t, relation),
+                )
             )
         )
-    return View(
-        type="modal",
-        callback_id=EDIT_CALLBACK,
-        title=PlainTextObject(text="Edit relation"),
-        submit=PlainTextObject(text="Save"),
-        close=PlainTextObject(text="Cancel"),
-        private_metadata=private_metadata,
-        blocks=blocks,
-    )
+    return form_modal(t, t("Edit relation"), t("Save"), EDIT_CALLBACK, blocks, private_metadata)
 
 
 _EDITABLE = ("template", "script", "reference")
 _LABELS = {name: name for name in _EDITABLE}
 
 
-def changes(change: RelationChange, show: Callable[[str], str] = code) -> str:
+def changes(t: Messages, change: RelationChange, show: Callable[[str], str] = code) -> str:
     """Each field an edit sent, as said to the person and in the audit log."""
-    return changed_fields(change.model_dump(include=set(_EDITABLE)), _LABELS, show)
+    return changed_fields(t, change.model_dump(include=set(_EDITABLE)), _LABELS, show)
 
 
 def add_refused(
-    error: BackendError, key: RelationKey, values: FormValues, correlation_id: str
+    t: Messages, error: BackendError, key: RelationKey, values: FormValues, correlation_id: str
 ) -> ModalOutcome:
     """A refused add: on the field it concerns, the rest of the form as typed."""
+
+    def form(problem: str) -> View:
+        return add_modal(t, secret=None, values=values, problem=problem)
+
     if isinstance(error, WriteOutcomeUnknown):
-        return Shown(message_modal("Add relation", write_failed(error, key, correlation_id)))
+        blocks = write_failed(t, error, key, correlation_id)
+        return Shown(message_modal(t, t("Add relation"), blocks))
     reason = error.reason if isinstance(error, BackendRejected) else ""
     if "授权码" in reason:
         return on_field(
             "secret",
-            f"UserCustomer refused this authorization code: {reason}",
-            lambda problem: add_modal(secret=None, values=values, problem=problem),
+            t("UserCustomer refused this authorization code: %(reason)s", reason=reason),
+            form,
         )
     if reason == "已存在":
         return on_field(
             "customer_id",
-            f"User {key.user_id} already follows customer {key.customer_id} "
-            f"(UserCustomer: {reason}).",
-            lambda problem: add_modal(secret=None, values=values, problem=problem),
+            t(
+                "User %(user)s already follows customer %(customer)s (UserCustomer: %(reason)s).",
+                user=key.user_id,
+                customer=key.customer_id,
+                reason=reason,
+            ),
+            form,
         )
-    return Shown(add_modal(secret=None, values=values, problem=error.sentence))
+    return Shown(form(error.say(t)))
 
 
 def edit_refused(
+    t: Messages,
     error: BackendError,
     key: RelationKey,
     values: FormValues,
@@ -535,20 +617,26 @@ def edit_refused(
     correlation_id: str,
 ) -> ModalOutcome:
     if isinstance(error, WriteOutcomeUnknown):
-        return Shown(message_modal("Edit relation", write_failed(error, key, correlation_id)))
+        blocks = write_failed(t, error, key, correlation_id)
+        return Shown(message_modal(t, t("Edit relation"), blocks))
     return Shown(
         edit_modal(
-            key, None, private_metadata=private_metadata, values=values, problem=error.sentence
+            t, key, None, private_metadata=private_metadata, values=values, problem=error.say(t)
         )
     )
 
 
-def edit_loading(key: RelationKey) -> View:
+def edit_loading(t: Messages, key: RelationKey) -> View:
     return loading_modal(
-        "Edit relation",
-        f"Loading the relation of user {code(key.user_id)} and customer {code(key.customer_id)}…",
+        t,
+        t("Edit relation"),
+        t(
+            "Loading the relation of user %(user)s and customer %(customer)s…",
+            user=code(key.user_id),
+            customer=code(key.customer_id),
+        ),
     )
 
 
-def saving(title: str) -> View:
-    return loading_modal(title, "Saving…")
+def saving(t: Messages, title: str) -> View:
+    return loading_modal(t, title, t("Saving…"))

@@ -19,6 +19,7 @@ from bot.clients.errors import (
     RecordNotFound,
 )
 from bot.clients.http import JsonHttp, unrecognized_answer
+from bot.i18n import N_
 from bot.models import AccountSource, Binding, BindingChange, BindingKey, NewBinding
 from bot.records import BindingsBySource
 
@@ -57,11 +58,15 @@ class BindingsClient:
         status, body = await self._http.send("GET", PATH, write=False, params=params)
         data = _verdict(status, body, write=False)
         if not isinstance(data, list):
-            raise MalformedResponse(NAME, "bangwo8 sent a lookup answer without a list of rows.")
+            raise MalformedResponse(
+                NAME, N_("bangwo8 sent a lookup answer without a list of rows.")
+            )
         try:
             return [Binding.model_validate(row) for row in data]
         except ValidationError as error:
-            raise MalformedResponse(NAME, "bangwo8 sent a binding row it cannot read.") from error
+            raise MalformedResponse(
+                NAME, N_("bangwo8 sent a binding row it cannot read.")
+            ) from error
 
     async def lookup_sources(
         self,
@@ -125,15 +130,25 @@ def _verdict(status: int, body: Any, *, write: bool) -> Any:
         raise _rejection(str(body.get("message") or body.get("msg") or "unknown error"))
     if isinstance(body, dict) and "data" in body:
         return body["data"]
-    raise unrecognized_answer(NAME, status, write=write, what="an answer without data or state")
+    raise unrecognized_answer(
+        NAME, status, write=write, what=N_("bangwo8 sent an answer without data or state.")
+    )
 
 
 def _rejection(message: str) -> BackendRejected:
     normalized = message.strip().lower()
     if normalized == "user error":
-        return ContactNotFound(NAME, "That contact does not exist in bangwo8.", message)
+        return ContactNotFound(
+            NAME, N_("That contact does not exist in bangwo8 (bangwo8: %(reason)s)."), message
+        )
     if normalized == "bind already exists":
-        return AlreadyBound(NAME, "That contact is already bound for this source.", message)
+        return AlreadyBound(
+            NAME,
+            N_("That contact is already bound for this source (bangwo8: %(reason)s)."),
+            message,
+        )
     if "not exist" in normalized:
-        return RecordNotFound(NAME, "There is no such binding in bangwo8.", message)
-    return BackendRejected(NAME, f"bangwo8 refused: {message}", message)
+        return RecordNotFound(
+            NAME, N_("There is no such binding in bangwo8 (bangwo8: %(reason)s)."), message
+        )
+    return BackendRejected(NAME, N_("bangwo8 refused: %(reason)s"), message)

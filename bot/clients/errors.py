@@ -1,15 +1,23 @@
-"""Typed backend errors: each carries one sentence a person can read."""
+"""Typed backend errors: each carries one sentence a person can read, in their language."""
 
 from __future__ import annotations
 
+from bot.i18n import N_, Messages, Sentence
+
 
 class BackendError(Exception):
-    """A backend call did not succeed. `str(error)` is a plain sentence."""
+    """A backend call did not succeed. `error.say(t)` is a plain sentence in the reader's
+    language; `message` is marked with `N_` and may name `%(backend)s`; `error.sentence` is the
+    English (logs, the operator's terminal)."""
 
-    def __init__(self, backend: str, sentence: str) -> None:
-        super().__init__(sentence)
+    def __init__(self, backend: str, message: str, /, **params: object) -> None:
+        self.text = Sentence(message, backend=backend, **params)
         self.backend = backend
-        self.sentence = sentence
+        self.sentence = str(self.text)
+        super().__init__(self.sentence)
+
+    def say(self, t: Messages) -> str:
+        return self.text.say(t)
 
 
 class BackendUnreachable(BackendError):
@@ -36,7 +44,7 @@ class BackendHttpError(BackendError):
     """An HTTP error status with no error body the API documents."""
 
     def __init__(self, backend: str, status: int) -> None:
-        super().__init__(backend, f"{backend} answered with HTTP {status}.")
+        super().__init__(backend, N_("%(backend)s answered with HTTP %(status)s."), status=status)
         self.status = status
 
 
@@ -47,8 +55,8 @@ class MalformedResponse(BackendError):
 class BackendRejected(BackendError):
     """The backend understood the request and said no; `reason` is its own message."""
 
-    def __init__(self, backend: str, sentence: str, reason: str) -> None:
-        super().__init__(backend, sentence)
+    def __init__(self, backend: str, message: str, reason: str, /, **params: object) -> None:
+        super().__init__(backend, message, reason=reason, **params)
         self.reason = reason
 
 

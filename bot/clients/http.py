@@ -26,6 +26,7 @@ from bot.clients.errors import (
     WriteOutcomeUnknown,
 )
 from bot.clients.transport import AiohttpTransport
+from bot.i18n import N_
 
 log = logging.getLogger("bot.backend")
 
@@ -136,18 +137,22 @@ class JsonHttp:
             self._log(method, path, "busy", started)
             raise BackendBusy(
                 self.name,
-                f"All {self._max_connections} connections to {self.name} stayed busy for"
-                f" {self._queue_timeout:g} s; nothing was sent. Try again in a moment.",
+                N_(
+                    "All %(count)s connections to %(backend)s stayed busy for %(seconds)s s;"
+                    " nothing was sent. Try again in a moment."
+                ),
+                count=self._max_connections,
+                seconds=f"{self._queue_timeout:g}",
             ) from error
         except _NOT_SENT as error:
             self._log(method, path, "unreachable", started, error=type(error).__name__)
-            raise BackendUnreachable(self.name, f"{self.name} could not be reached.") from error
+            raise BackendUnreachable(self.name, N_("%(backend)s could not be reached.")) from error
         except httpx.TimeoutException as error:
             self._log(method, path, "timeout", started)
-            raise self._no_verdict(write, "did not answer in time") from error
+            raise self._no_verdict(write, timed_out=True) from error
         except httpx.TransportError as error:
             self._log(method, path, "transport-error", started, error=type(error).__name__)
-            raise self._no_verdict(write, "dropped the connection") from error
+            raise self._no_verdict(write, timed_out=False) from error
         if status >= 400 or log.isEnabledFor(logging.DEBUG):
             self._log(method, path, status, started)
         return status, self._parse(status, content, write)
@@ -201,21 +206,38 @@ class JsonHttp:
         finally:
             self._slots.release()
 
-    def _no_verdict(self, write: bool, what: str) -> WriteOutcomeUnknown | BackendTimeout:
+    def _no_verdict(self, write: bool, *, timed_out: bool) -> WriteOutcomeUnknown | BackendTimeout:
+        if write and timed_out:
+            return WriteOutcomeUnknown(
+                self.name,
+                N_(
+                    "%(backend)s did not answer in time, so it is not known whether the change"
+                    " was made."
+                ),
+            )
         if write:
             return WriteOutcomeUnknown(
-                self.name, f"{self.name} {what}, so it is not known whether the change was made."
+                self.name,
+                N_(
+                    "%(backend)s dropped the connection, so it is not known whether the change"
+                    " was made."
+                ),
             )
-        return BackendTimeout(self.name, f"{self.name} {what}.")
+        if timed_out:
+            return BackendTimeout(self.name, N_("%(backend)s did not answer in time."))
+        return BackendTimeout(self.name, N_("%(backend)s dropped the connection."))
 
     def _parse(self, status: int, content: bytes, write: bool) -> Any:
         if status == 401:
-            raise AuthenticationFailed(self.name, f"{self.name} refused the bot's credentials.")
+            raise AuthenticationFailed(self.name, N_("%(backend)s refused the bot's credentials."))
         try:
             return json.loads(content)
         except ValueError:
             raise unrecognized_answer(
-                self.name, status, write=write, what="an answer that is not JSON"
+                self.name,
+                status,
+                write=write,
+                what=N_("%(backend)s sent an answer that is not JSON."),
             ) from None
 
     def _log(self, method: str, path: str, outcome: object, started: float, **extra: str) -> None:
@@ -253,12 +275,17 @@ def _retrieve(task: asyncio.Task[Any]) -> None:
 
 
 def unrecognized_answer(backend: str, status: int, *, write: bool, what: str) -> BackendError:
-    """The error for an answer that carries no verdict the API documents."""
+    """The error for an answer that carries no verdict the API documents; `what` is the
+    sentence (marked with `N_`) for an answer that is not the documented shape."""
     if write and status >= 500:
         return WriteOutcomeUnknown(
             backend,
-            f"{backend} failed with HTTP {status}, so it is not known whether the change was made.",
+            N_(
+                "%(backend)s failed with HTTP %(status)s, so it is not known whether the change"
+                " was made."
+            ),
+            status=status,
         )
     if status >= 400:
         return BackendHttpError(backend, status)
-    return MalformedResponse(backend, f"{backend} sent {what}.")
+    return MalformedResponse(backend, what)

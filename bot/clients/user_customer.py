@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from bot.clients.errors import AuthenticationFailed, BackendRejected, MalformedResponse
 from bot.clients.http import BearerAuth, JsonHttp, unrecognized_answer
+from bot.i18n import N_
 from bot.models import (
     Condition,
     NewRelation,
@@ -206,11 +207,11 @@ class UserCustomerClient:
             result = _verdict(status, answer, write=False)
         except BackendRejected as error:
             raise AuthenticationFailed(
-                NAME, f"UserCustomer refused the bot's login: {error.reason}"
+                NAME, N_("UserCustomer refused the bot's login: %(reason)s"), reason=error.reason
             ) from error
         token = result.get("token") if isinstance(result, dict) else None
         if not isinstance(token, str) or not token:
-            raise MalformedResponse(NAME, "UserCustomer's login answered without a token.")
+            raise MalformedResponse(NAME, N_("UserCustomer's login answered without a token."))
         expires_in = result.get("expires_in")
         expires_at = (
             self._clock() + float(expires_in) - _EXPIRY_MARGIN
@@ -231,18 +232,30 @@ def _optional_texts(
     return {name: value for name, value in given.items() if value is not None}
 
 
+_REFUSED = N_("UserCustomer refused: %(reason)s")
+# Refusals the team meets every day: explained in English, as written in Chinese (where the
+# catalog gives them the backend's own words back).
+_REFUSALS = {
+    "授权码错误": N_("UserCustomer refused: %(reason)s (the authorization code is wrong)"),
+    "记录不存在": N_("UserCustomer refused: %(reason)s (there is no such record)"),
+    "已存在": N_("UserCustomer refused: %(reason)s (the relation already exists)"),
+}
+
+
 def _verdict(status: int, body: Any, *, write: bool) -> Any:
     """Failure is `code: 500` in the body, whatever the HTTP status."""
     if isinstance(body, dict) and "code" in body:
         if str(body["code"]) == "200":
             return body.get("result")
         reason = str(body.get("msg") or f"code {body['code']}")
-        raise BackendRejected(NAME, f"UserCustomer refused: {reason}", reason)
-    raise unrecognized_answer(NAME, status, write=write, what="an answer without a code")
+        raise BackendRejected(NAME, _REFUSALS.get(reason, _REFUSED), reason)
+    raise unrecognized_answer(
+        NAME, status, write=write, what=N_("UserCustomer sent an answer without a code.")
+    )
 
 
 def _page(result: Any) -> RelationPage:
     try:
         return RelationPage.model_validate(result)
     except ValidationError as error:
-        raise MalformedResponse(NAME, "UserCustomer sent a page it cannot read.") from error
+        raise MalformedResponse(NAME, N_("UserCustomer sent a page it cannot read.")) from error

@@ -126,3 +126,31 @@ def messages(code: str) -> Messages:
 def messages_for(tag: str | None, default: str) -> Messages:
     """The `Messages` for a Slack locale such as `zh-CN`, or `default`'s language."""
     return messages(negotiate(tag, default))
+
+
+class Sentence:
+    """A message and its parameters, said in the reader's language once the reader is known.
+
+    Errors and usage problems are raised where no reader is known (a parser, a backend
+    client); they carry a `Sentence`, and the view says it with the reader's `t`. A parameter
+    that is itself a `Sentence` is said in the same language. `str()` is the English, for logs.
+    """
+
+    __slots__ = ("message", "params")
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        self.message = message
+        self.params = params
+
+    def say(self, t: Messages) -> str:
+        params = {
+            name: value.say(t) if isinstance(value, Sentence) else value
+            for name, value in self.params.items()
+        }
+        return t(self.message, **params)
+
+    def __str__(self) -> str:
+        return self.say(messages(SOURCE_LANGUAGE))
+
+    def __repr__(self) -> str:
+        return f"Sentence({self.message!r}, **{self.params!r})"
