@@ -109,6 +109,23 @@ def test_every_message_formats_in_every_language(code: str) -> None:
             assert "%(" not in t(key, **{n: "x" for n in names(key)})
 
 
+# Slack styles `*bold*` only where the markers stand at a word's edge: glued to a Chinese
+# character or full-width punctuation they show as asterisks.
+_BOLD_GLUED = re.compile(
+    r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\*\S|\S\*[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
+)
+
+
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_bold_in_a_translation_stands_apart_from_the_characters_around_it(code: str) -> None:
+    for message in catalog(code):
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in strings:
+            for span in re.finditer(r"\*[^*\s](?:[^*]*[^*\s])?\*", text or ""):
+                around = text[max(span.start() - 1, 0) : span.end() + 1]
+                assert not _BOLD_GLUED.search(around), f"{message.id!r}: {text!r}"
+
+
 def test_chinese_is_translated_and_english_is_the_source() -> None:
     assert messages("zh_CN")("Use my Slack language") == "使用我的 Slack 语言"
     assert messages("en")("Use my Slack language") == "Use my Slack language"

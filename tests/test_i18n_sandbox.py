@@ -57,7 +57,7 @@ async def test_a_usage_error_reads_in_chinese_around_what_was_typed(sandbox: San
 async def test_home_is_in_each_approvers_language(sandbox: Sandbox) -> None:
     await file_binding_delete(sandbox)
     chinese = await home_text(sandbox, APPROVER_ZH)
-    assert "你的角色：*查看者、编辑者和审批人*" in chinese
+    assert "你的角色： *查看者、编辑者和审批人*" in chinese
     assert "*待审批*" in chinese and "#1" in chinese and "申请人 <@U0AGENT>" in chinese
     assert "*账号绑定*" in chinese and "使用我的 Slack 语言" in chinese
     english = await home_text(sandbox, APPROVER)
@@ -115,7 +115,7 @@ async def test_a_chinese_delete_is_carded_in_the_requesters_language_and_approve
     card = await approval_card(sandbox)
     shown = text_of(card)
     # The requester's language, and times as date tokens each reader sees in their zone.
-    assert "的*删除申请 #1*" in shown and "联系人 30851821 的钉钉绑定" in shown
+    assert "的 *删除申请 #1*" in shown and "联系人 30851821 的钉钉绑定" in shown
     assert "<!date^" in shown and "UTC>" in shown and " UTC" not in shown.replace(" UTC>", "")
     assert "等待审批人" in shown and "Waiting" not in shown
 
