@@ -15,6 +15,7 @@ import handlers
 from bot.blocks.common import fallback_text, message_modal, notice
 from bot.deps import Deps
 from bot.door import VERIFIED, QuietRequestVerification
+from bot.listeners import ListenerTasks
 from bot.logs import new_correlation_id, stamp_correlation_ids
 from bot.settings import Settings
 from handlers.fallback import OUT_OF_DATE
@@ -40,6 +41,7 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
     app.client.base_url = settings.slack_api_url
     app.use(_trace_request)
     app.error(_on_error)
+    ListenerTasks.install(app)
     handlers.register(app, deps)
     return app
 

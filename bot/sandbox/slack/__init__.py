@@ -12,9 +12,9 @@ and judging) → person (the driver tests and the demo use).
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cached_property
 
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -71,25 +71,10 @@ __all__ = [
 class SlackEmulator(Person):
     """One Slack workspace with one app installed; `app` is its ASGI server."""
 
-    def __init__(
-        self,
-        signing_secret: str = "sandbox-signing-secret",
-        bot_token: str = "xoxb-sandbox",
-        *,
-        app_token: str = "xapp-sandbox",
-        team_id: str = "T0SANDBOX",
-        clock: Callable[[], float] = time.time,
-        ack_transit: float = ACK_TRANSIT,
-    ) -> None:
-        super().__init__(
-            signing_secret,
-            bot_token,
-            app_token=app_token,
-            team_id=team_id,
-            clock=clock,
-            ack_transit=ack_transit,
-        )
-        self.app = Starlette(
+    @cached_property
+    def app(self) -> Starlette:
+        """The ASGI server: the Web API and the response_urls."""
+        return Starlette(
             routes=[
                 Route("/api/{method}", self._api, methods=["GET", "POST"]),
                 Route("/response/{url_id}", self._response_url_post, methods=["POST"]),
