@@ -16,6 +16,7 @@ from bot.blocks.common import fallback_text, message_modal, notice
 from bot.deps import Deps
 from bot.door import VERIFIED, QuietRequestVerification
 from bot.i18n import N_, Messages
+from bot.listeners import ListenerTasks
 from bot.logs import new_correlation_id, stamp_correlation_ids
 from bot.settings import Settings
 from handlers.fallback import OUT_OF_DATE, READER, reader_of
@@ -60,6 +61,7 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
 
     app.use(known_reader)
     app.error(_on_error)
+    ListenerTasks.install(app)
     handlers.register(app, deps)
     return app
 

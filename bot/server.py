@@ -9,7 +9,6 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
 
 import uvicorn
 from slack_bolt.async_app import AsyncApp
@@ -22,6 +21,7 @@ from bot.app import build_app
 from bot.check import CannotServe, startup_findings
 from bot.deps import Deps, open_deps
 from bot.door import SlackDoor
+from bot.listeners import ListenerTasks
 from bot.settings import Settings
 from bot.socket_mode import serve_socket_mode
 from handlers.sweeper import sweeping
@@ -84,7 +84,7 @@ async def serve_http(settings: Settings, *, host: str, port: int) -> None:
         async with sweeping(deps, bolt_app):
             with _survive_reraised_signals():
                 await uvicorn.Server(config).serve()
-            await drain_listeners()
+            await drain_listeners(bolt_app)
     finally:
         await deps.aclose()
 
@@ -157,14 +157,9 @@ def _stop_taking_signals() -> None:
         loop.remove_signal_handler(signal_number)
 
 
-async def drain_listeners(timeout: float = 30.0) -> None:
+async def drain_listeners(app: AsyncApp, timeout: float = 30.0) -> None:
     """Let listeners that already acked finish their backend work before the process exits."""
-    pending = [task for task in asyncio.all_tasks() if _runs_a_listener(task) and not task.done()]
-    if pending:
-        log.info("draining in-flight work", extra={"tasks": len(pending)})
-        await asyncio.wait(pending, timeout=timeout)
-
-
-def _runs_a_listener(task: asyncio.Task[Any]) -> bool:
-    # slack_bolt runs each listener, once it has acked, in a task of this coroutine.
-    return getattr(task.get_coro(), "__qualname__", "").endswith("run_ack_function_asynchronously")
+    tracker = app.listener_runner.listener_start_handler
+    if not isinstance(tracker, ListenerTasks):
+        raise TypeError("build_app installs ListenerTasks; this app was built another way")
+    await tracker.drain(timeout)

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Annotated, Any, Final
 
 from pydantic import (
+    AnyHttpUrl,
     Field,
     SecretStr,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
@@ -28,6 +30,8 @@ UserIds = Annotated[frozenset[str], NoDecode]
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 # Slack's ids: users U… or W… (Enterprise Grid), channels C… (public), G… (private), D… (DM).
+# http or https, with a host; pydantic says which part is wrong, we say it in one line.
+_HTTP_URL: Final = TypeAdapter(AnyHttpUrl)
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")
 _TOKEN_PREFIXES: Final = {
@@ -181,8 +185,11 @@ class Settings(BaseSettings):
     @field_validator("slack_api_url", "bangwo8_base_url", "user_customer_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("must be an http(s) URL such as https://host/")
+        # Checked by pydantic, kept as given: a base URL gains no trailing slash here.
+        try:
+            _HTTP_URL.validate_python(value)
+        except ValidationError:
+            raise ValueError("must be an http(s) URL such as https://host/") from None
         return value
 
     @field_validator("slack_api_url")

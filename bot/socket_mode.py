@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager, suppress
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 
 from bot.app import build_app
@@ -32,7 +33,7 @@ PING_INTERVAL = 2.0
 # Closing waits for Slack's close frame, which a dead connection never sends.
 CLOSE_TIMEOUT = 3.0
 
-Drain = Callable[[], Awaitable[None]]
+Drain = Callable[[AsyncApp], Awaitable[None]]
 
 
 async def serve_socket_mode(
@@ -67,7 +68,7 @@ async def serve_socket_mode(
                 log.info("closing the Socket Mode connection")
                 connecting.cancel()
                 await _close(client)
-                await drain()
+                await drain(bolt_app)
     finally:
         await deps.aclose()
 

@@ -76,6 +76,9 @@ def test_secrets_never_show_in_repr(env: pytest.MonkeyPatch) -> None:
         ("HTTP_TIMEOUT", "soon", "HTTP_TIMEOUT: Input should be a valid number"),
         ("APPROVAL_TTL", "tomorrow", "APPROVAL_TTL: expected a duration"),
         ("USER_CUSTOMER_BASE_URL", "ftp://uc", "USER_CUSTOMER_BASE_URL: must be an http(s) URL"),
+        ("BANGWO8_BASE_URL", "https://", "BANGWO8_BASE_URL: must be an http(s) URL such as"),
+        ("BANGWO8_BASE_URL", "bangwo8.example", "BANGWO8_BASE_URL: must be an http(s) URL"),
+        ("SLACK_API_URL", "http:// slack", "SLACK_API_URL: must be an http(s) URL"),
         ("SLACK_SIGNING_SECRET", None, "SLACK_SIGNING_SECRET is not set (needed in HTTP mode)"),
         ("BANGWO8_PASSWORD", None, "BANGWO8_TOKEN, or BANGWO8_ACCOUNT and BANGWO8_PASSWORD"),
     ],
@@ -167,3 +170,11 @@ def test_slack_ids_and_tokens_of_the_right_shape_are_accepted(env: pytest.Monkey
     settings = load_settings()
     assert settings.approvers == frozenset({"U0123ABCD", "W0456EFGH"})
     assert settings.approval_channel == "C0123ABCD"
+
+
+def test_base_urls_are_checked_by_pydantic_and_kept_as_given(env: pytest.MonkeyPatch) -> None:
+    env.setenv("BANGWO8_BASE_URL", "http://[::1]:8080")
+    env.setenv("USER_CUSTOMER_BASE_URL", "https://uc.example/v2")
+    settings = load_settings()
+    assert settings.bangwo8_base_url == "http://[::1]:8080"  # no slash added
+    assert settings.user_customer_base_url == "https://uc.example/v2"

@@ -138,8 +138,9 @@ def lean_app(
             await ack(text="Usage: /binding <cId>")
             return
         cid, ref = int(text), secrets.token_hex(4)
-        placeholder = f":hourglass_flowing_sand: Looking up contact {code(cid)} in 4 sources…"
-        await ack(text="Looking up…", blocks=[{"type": "section", "text": mrkdwn(placeholder)}])
+        # As support-bot answers: an empty ack, then the answer in one response_url post (Slack
+        # promises no order between an ack's message and a post, so nothing is replaced).
+        await ack()
         started = time.perf_counter()
         results = await asyncio.gather(*(get(cid, s) for s in SOURCES), return_exceptions=True)
         outcomes = dict(zip(SOURCES, results, strict=True))
@@ -150,7 +151,6 @@ def lean_app(
             "text": f"Bindings of contact {cid}",
             "blocks": answer(cid, outcomes, ref, time.perf_counter() - started),
             "response_type": "ephemeral",
-            "replace_original": True,
         }
         slack = session("slack", timeout=aiohttp.ClientTimeout(total=30))
         async with slack.post(command["response_url"], json=message) as response:

@@ -90,6 +90,8 @@ class Answers:
 
     def record(self, path: str, body: bytes) -> None:
         command_id = path.rsplit("/", 1)[-1]
+        if _is_placeholder(body):
+            return  # "Looking up…", posted when an answer is slow: not the answer
         if command_id in self.by_id:
             self.by_id[command_id].posts += 1
             return
@@ -112,6 +114,14 @@ class Answers:
             await asyncio.sleep(0.02)
 
 
+def _is_placeholder(body: bytes) -> bool:
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(message, dict) and message.get("text") == "Looking up…"
+
+
 def failed_sources(body: bytes) -> int | None:
     """How many sources an answer reports as failed (a Retry button each); None if unreadable."""
     try:
@@ -132,8 +142,8 @@ def slack_would_refuse(body: bytes) -> bool:
         message = json.loads(body)
     except ValueError:
         return True
-    if not isinstance(message, dict) or not message.get("replace_original"):
-        return True  # the answer must replace the "Looking up…" ack
+    if not isinstance(message, dict):
+        return True
     return bool(check_message(message.get("text"), message.get("blocks")))
 
 
