@@ -30,6 +30,10 @@ LOOKUP_TIMEOUT: Final = 2.0
 # A change of Slack language shows within the hour; a 10,000-person workspace stays in memory.
 CACHE_TTL: Final = 3600.0
 CACHE_SIZE: Final = 10_000
+# A person's own choice, read from the database at most this often: the replica where it was
+# made follows it at once, the others within this time (a query per answer cost more CPU than
+# the rest of a lookup's own code).
+CHOICE_TTL: Final = 30.0
 
 
 class Locales:
@@ -46,6 +50,7 @@ class Locales:
         self.default = default
         self._slack: TTLCache[str, str | None] = TTLCache(maxsize, ttl, timer=timer)
         self._answered: TTLCache[str, str] = TTLCache(maxsize, ttl, timer=timer)
+        self._chosen: TTLCache[str, str | None] = TTLCache(maxsize, CHOICE_TTL, timer=timer)
         self._asking: dict[str, asyncio.Task[str | None]] = {}
 
     def known(self, user: str) -> Messages:
@@ -56,8 +61,8 @@ class Locales:
 
     async def messages(self, client: AsyncWebClient, user: str) -> Messages:
         """The language to answer `user` in. Call it after the ack."""
-        choice = await self.preferences.locale(user)
-        if choice in LANGUAGE_NAMES:
+        choice = await self.choice(user)
+        if choice is not None:
             chosen = messages(choice)
         else:
             chosen = messages_for(await self.slack_locale(client, user), self.default)
@@ -66,11 +71,15 @@ class Locales:
 
     async def choice(self, user: str) -> str | None:
         """The person's own choice (a catalog code), None when they follow Slack."""
+        if user in self._chosen:
+            return self._chosen[user]
         choice = await self.preferences.locale(user)
-        return choice if choice in LANGUAGE_NAMES else None
+        self._chosen[user] = choice = choice if choice in LANGUAGE_NAMES else None
+        return choice
 
     async def choose(self, user: str, choice: str | None, *, now: datetime) -> None:
         await self.preferences.set_locale(user, choice, now=now)
+        self._chosen[user] = choice if choice in LANGUAGE_NAMES else None
         self._answered.pop(user, None)
 
     async def slack_locale(self, client: AsyncWebClient, user: str) -> str | None:

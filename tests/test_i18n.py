@@ -22,7 +22,7 @@ from bot.blocks.dates import slack_date
 from bot.blocks.help import BINDING_EXAMPLES, BINDING_GRAMMAR, help_blocks
 from bot.blocks.home import home_view
 from bot.i18n import LANGUAGE_NAMES, SOURCE_LANGUAGE, messages, negotiate, po_path
-from bot.locales import Locales
+from bot.locales import CHOICE_TTL, Locales
 from bot.models import AccountSource
 from bot.preferences import Preferences
 from bot.roles import Role
@@ -323,6 +323,19 @@ async def test_a_persons_own_choice_wins_and_can_be_undone() -> None:
     assert locales.known("U1").code == "en"
     await locales.choose("U1", None, now=datetime.now(UTC))
     assert (await locales.messages(slack, "U1")).code == "zh_CN"  # type: ignore[arg-type]
+
+
+async def test_a_choice_made_on_another_replica_is_followed_within_the_choice_ttl() -> None:
+    preferences = FakePreferences()
+    now = [0.0]
+    here = Locales(preferences, "en-US", timer=lambda: now[0])  # type: ignore[arg-type]
+    there = Locales(preferences, "en-US", timer=lambda: now[0])  # type: ignore[arg-type]
+    slack = CountingSlack(locale="en-US")
+    assert (await here.messages(slack, "U1")).code == "en"  # type: ignore[arg-type]
+    await there.choose("U1", "zh_CN", now=datetime.now(UTC))
+    assert (await there.messages(slack, "U1")).code == "zh_CN"  # type: ignore[arg-type]
+    now[0] += CHOICE_TTL + 1
+    assert (await here.messages(slack, "U1")).code == "zh_CN"  # type: ignore[arg-type]
 
 
 # ---- every converted builder holds Block Kit's limits in every language ---------------------

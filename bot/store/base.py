@@ -82,7 +82,15 @@ class StoreBase:
         url = make_url(normalize_database_url(database_url))
         # A server-backed database can drop pooled connections (a restart, a failover, an
         # idle timeout); without a check on checkout the next request after that fails.
-        engine = create_async_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite")
+        sqlite = url.get_backend_name() == "sqlite"
+        engine = create_async_engine(
+            url,
+            pool_pre_ping=not sqlite,
+            # SQLite has one writer at a time: connections of one process that collide wait in
+            # SQLite's busy handler, sleeping up to 100 ms a turn (a burst of acks, each a
+            # replay-key write, took seconds). One connection queues them in arrival order.
+            **({"pool_size": 1, "max_overflow": 0} if sqlite else {}),
+        )
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _tune_sqlite)
         if not migrate:
