@@ -122,6 +122,7 @@ async def test_a_chinese_delete_is_carded_in_the_requesters_language_and_approve
     await click_approve(sandbox, card, user=APPROVER_ZH)
     done = await settled(sandbox, card, "已批准并执行")
     assert "已删除" in done and "<@U0APPROVERZH>" in done
+    assert "联系人 30851821 钉钉: 已删除" in done and "contact 30851821" not in done
     dm = await told(sandbox, AGENT_ZH, "你的删除申请 #1")
     assert "已批准并执行" in text_of(dm)
 

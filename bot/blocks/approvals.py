@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_sdk.models.blocks import Block, DividerBlock
@@ -24,7 +25,7 @@ from bot.blocks.common import (
 )
 from bot.blocks.dates import slack_date
 from bot.i18n import N_, Messages, Sentence
-from bot.models import Binding, Relation
+from bot.models import AccountSource, Binding, Relation
 from bot.records import (
     ApprovalRequest,
     ApprovalStatus,
@@ -246,17 +247,35 @@ def _failure(t: Messages, result: dict[str, Any]) -> str:
     return str(result["error"])
 
 
+# The record names the store keeps (bot.deletions), read back to be said in each language.
+_CONTACT = re.compile(r"contact (\d+) (\w+)")
+_CUSTOMER = re.compile(r"customer (\d+) of user (\d+)")
+
+
+def record_name(t: Messages, record: str) -> str:
+    """`contact 30851821 dingding` as the reader says it (联系人 30851821 钉钉); as stored
+    when it is not one of the two shapes."""
+    if (contact := _CONTACT.fullmatch(record)) and (
+        source := AccountSource.parse(contact[2])
+    ) is not None:
+        return t("contact %(cid)s %(source)s", cid=contact[1], source=t(source.label))
+    if customer := _CUSTOMER.fullmatch(record):
+        return t("customer %(customer)s of user %(user)s", customer=customer[1], user=customer[2])
+    return record
+
+
 def _outcome_line(t: Messages, outcome: RecordOutcome) -> str:
     said = escape(outcome.say(t))
+    name = escape(record_name(t, outcome.record))
     if outcome.unknown:
         check = (
             " " + t("Check with %(command)s.", command=f"`{escape(outcome.check)}`")
             if outcome.check
             else ""
         )
-        return f":grey_question: {escape(outcome.record)}: {said}{check}"
+        return f":grey_question: {name}: {said}{check}"
     mark = ":white_check_mark:" if outcome.deleted else ":x:"
-    return f"{mark} {escape(outcome.record)}: {said}"
+    return f"{mark} {name}: {said}"
 
 
 def already_requested(t: Messages, holders: dict[str, ApprovalRequest], asked: int) -> str:
