@@ -107,7 +107,7 @@ y
     decided = approver.split("approver> 1\n", 1)[1]
     assert "── #support-approvals (updated) ──" in decided
     assert "✅ Approved and executed · by @approver" in decided
-    assert "contact 30851821 dingding: deleted" in decided
+    assert "contact 30851821 DingTalk: deleted" in decided
     assert "── direct message from support-bot ──" not in approver  # the requester's DM
     assert "── direct message from support-bot ──" in back
     assert "Your delete request #1" in back

@@ -24,7 +24,7 @@ from bot import migrations
 from bot.records import OPEN, ApprovalRequest, ApprovalStatus
 from bot.store.schema import approvals, claims, normalize_database_url
 
-_SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 def _tune_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -32,7 +32,7 @@ def _tune_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry
     # instead of failing with "database is locked". WAL is switched on once, under the
     # schema lock (see `open`): the switch itself needs the database to itself.
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 

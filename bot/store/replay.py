@@ -1,21 +1,36 @@
-"""Requests already run, so a replayed request runs once across every replica."""
+"""Requests already run, so a replayed request runs once across every replica.
+
+One key is written per request, in the ack's path, so the write is made cheap where the
+database allows: on SQLite it goes through an aiosqlite connection of its own, one statement
+that commits by itself without an fsync (synchronous=NORMAL: safe against a crashed process in
+WAL mode; a power cut may forget the last keys, reopening a replay window of minutes). Through
+SQLAlchemy, with an fsync and a transaction per key, it cost more CPU than a whole lookup
+(1.3 ms against 0.06 ms). A server database takes the key on the store's own engine.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import aiosqlite
 from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 
-from bot.store.base import StoreBase
+from bot.store.base import SQLITE_BUSY_TIMEOUT_MS, StoreBase
 from bot.store.schema import seen_requests
 
+# An in-memory SQLite database cannot be opened twice: its keys go through the engine.
+_NO_FILE = (None, "", ":memory:")
 # How often one replica prunes the keys past their time.
 _PRUNE_EVERY = timedelta(minutes=1)
 
 
 class Replay(StoreBase):
     _next_prune = datetime.min.replace(tzinfo=UTC)
+    _sqlite_keys: aiosqlite.Connection | None = None
+    _opening: asyncio.Lock | None = None
 
     async def first_sighting(self, key: str, *, now: datetime, keep: timedelta) -> bool:
         """True once per `key` while it is kept: the caller that inserted it runs the request.
@@ -23,10 +38,14 @@ class Replay(StoreBase):
         Keys past their time are pruned now and then (a pruned key could only come back
         with a signature the window refuses anyway): one statement per request, not two.
         """
+        prune = now >= self._next_prune
+        if prune:
+            self._next_prune = now + _PRUNE_EVERY
+        if self._engine.dialect.name == "sqlite" and self._engine.url.database not in _NO_FILE:
+            return await self._first_sighting_sqlite(key, now=now, keep=keep, prune=prune)
         try:
             async with self._engine.begin() as conn:
-                if now >= self._next_prune:
-                    self._next_prune = now + _PRUNE_EVERY
+                if prune:
                     await conn.execute(
                         delete(seen_requests).where(seen_requests.c.expires_at <= now)
                     )
@@ -34,3 +53,41 @@ class Replay(StoreBase):
         except IntegrityError:
             return False
         return True
+
+    async def _first_sighting_sqlite(
+        self, key: str, *, now: datetime, keep: timedelta, prune: bool
+    ) -> bool:
+        keys = await self._keys_connection()
+        if prune:
+            await keys.execute("DELETE FROM seen_requests WHERE expires_at <= ?", (_stored(now),))
+        try:
+            await keys.execute(
+                "INSERT INTO seen_requests (key, expires_at) VALUES (?, ?)",
+                (key, _stored(now + keep)),
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    async def _keys_connection(self) -> aiosqlite.Connection:
+        if self._sqlite_keys is None:
+            self._opening = self._opening or asyncio.Lock()
+            async with self._opening:
+                if self._sqlite_keys is None:
+                    path = str(self._engine.url.database)
+                    keys = await aiosqlite.connect(path, isolation_level=None)
+                    await keys.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                    await keys.execute("PRAGMA synchronous=NORMAL")
+                    self._sqlite_keys = keys
+        return self._sqlite_keys
+
+    async def close(self) -> None:
+        if self._sqlite_keys is not None:
+            await self._sqlite_keys.close()
+            self._sqlite_keys = None
+        await super().close()
+
+
+def _stored(moment: datetime) -> str:
+    # As SQLAlchemy keeps a UTC datetime in SQLite, so either side reads the other's rows.
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
