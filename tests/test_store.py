@@ -513,3 +513,20 @@ async def test_replicas_starting_together_create_the_tables_once(database_url: s
     finally:
         for opened in stores:
             await opened.close()
+
+
+async def test_a_request_key_is_seen_first_once_even_when_raced(database_url: str) -> None:
+    store = await ApprovalStore.open(database_url)
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    keep = timedelta(minutes=10)
+    try:
+        firsts = await asyncio.gather(
+            *(store.first_sighting("v0=abc", now=now, keep=keep) for _ in range(10))
+        )
+        assert firsts.count(True) == 1
+        assert not await store.first_sighting("v0=abc", now=now + timedelta(minutes=9), keep=keep)
+        # Past its time the key is pruned, so the table only holds the replay window.
+        later = now + timedelta(minutes=11)
+        assert await store.first_sighting("v0=abc", now=later, keep=keep)
+    finally:
+        await store.close()
