@@ -6,17 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.blocks import bindings as ui
-from bot.blocks.common import (
-    code,
-)
+from bot.blocks.common import code
 from bot.i18n import N_, Messages
-from bot.models import (
-    AccountSource,
-    BindingChange,
-    BindingKey,
-    BindingQuery,
-    NewBinding,
-)
+from bot.models import AccountSource, BindingChange, BindingKey, BindingQuery, NewBinding
 from handlers.common import (
     MAX_ID_DIGITS,
     Help,
@@ -31,9 +23,6 @@ from handlers.common import (
 
 # Lookups travel in button values (Share, Retry), which Slack caps at 2000 characters.
 MAX_OPEN_ID = 200
-
-
-# ---- grammar --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,7 @@ from bot.blocks.help import BINDING_EXAMPLES, BINDING_GRAMMAR
 from bot.clients.errors import BackendError
 from bot.deletions import current_records
 from bot.i18n import N_, SOURCE_LANGUAGE, Messages, messages
-from bot.models import (
-    Binding,
-    BindingKey,
-    BindingQuery,
-    NewBinding,
-    fingerprint,
-)
+from bot.models import Binding, BindingKey, BindingQuery, NewBinding, fingerprint
 from bot.records import BindingDeletion
 from bot.roles import Role
 from handlers.bindings.grammar import (

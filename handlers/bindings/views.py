@@ -5,16 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks import bindings as ui
-from bot.blocks.common import (
-    code,
-    escape,
-)
+from bot.blocks.common import code, escape
 from bot.i18n import Messages
-from bot.models import (
-    BindingChange,
-    BindingKey,
-    NewBinding,
-)
+from bot.models import BindingChange, BindingKey, NewBinding
 
 
 def first_line(blocks: list[Any]) -> str:

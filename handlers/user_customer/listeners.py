@@ -14,32 +14,16 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import user_customer as ui
-from bot.blocks.common import code, escape, fallback_text, message_modal, notice
+from bot.blocks.common import escape, fallback_text, notice
 from bot.blocks.help import UC_EXAMPLES, UC_GRAMMAR
 from bot.clients.errors import BackendError
-from bot.i18n import N_, SOURCE_LANGUAGE, Messages, messages
-from bot.models import (
-    RelationChange,
-    RelationKey,
-    RelationSelection,
-    fingerprint,
-)
+from bot.i18n import N_, Messages
+from bot.models import RelationKey, RelationSelection, fingerprint
 from bot.roles import Role
 from handlers import common
-from handlers.common import (
-    FeatureHandlers,
-    Help,
-    OpenAddModal,
-    ShowAudit,
-    invocation_of,
-    metadata,
-    read_metadata,
-    show_audit,
-    view_values,
-)
-from handlers.modals import ModalOutcome, Shown, answer_submission
+from handlers.common import Help, OpenAddModal, ShowAudit, invocation_of, show_audit
+from handlers.user_customer.forms import RelationForms
 from handlers.user_customer.grammar import (
-    NOTHING_CHANGED,
     Follows,
     GetRelation,
     ListRelations,
@@ -50,11 +34,7 @@ from handlers.user_customer.grammar import (
     UcCommand,
     command_text,
     parse_uc_command,
-    read_add_form,
-    read_edit_form,
-    shown_digests,
     target_of,
-    texts_detail,
     ticked_keys,
 )
 from handlers.user_customer.views import listing, looking_up
@@ -80,7 +60,7 @@ class Invocation(common.Invocation):
     ticked: frozenset[RelationKey] = frozenset()
 
 
-class UserCustomerHandlers(FeatureHandlers):
+class UserCustomerHandlers(RelationForms):
     feature = FEATURE
     command = "/uc"
     grammar = UC_GRAMMAR
@@ -319,141 +299,6 @@ class UserCustomerHandlers(FeatureHandlers):
             correlation_id=here.ref,
         )
         await self._reply(here, here.t("Delete preview"), blocks)
-
-    # ---- add ----
-
-    async def open_add_modal(self, here: Invocation) -> None:
-        secret = self.deps.settings.user_customer_secret
-        await here.client.views_open(
-            trigger_id=here.trigger_id,
-            view=ui.add_modal(here.t, secret=secret.get_secret_value() if secret else None),
-        )
-
-    async def on_add_submitted(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        values = view_values(view)
-        user, ref = body["user"]["id"], context["correlation_id"]
-        t = self.deps.locales.known(user)
-        relation, errors = read_add_form(t, values)
-        if relation is None:
-            await ack(response_action="errors", errors=errors)
-            return
-        key = RelationKey(user_id=relation.user_id, customer_id=relation.customer_id)
-        if not await self.editor_in_modal(
-            ack,
-            user=user,
-            action="add",
-            what=N_("add relations"),
-            title=N_("Add relation"),
-            target=ui.target(key),
-            ref=ref,
-        ):
-            return
-
-        async def outcome() -> ModalOutcome:
-            try:
-                await self.deps.relations.add(relation)
-            except BackendError as error:
-                await self.audit_write("add", ui.target(key), user, error)
-                return ui.add_refused(t, error, key, values, ref)
-            await self.audit_write("add", ui.target(key), user, None, detail=texts_detail(relation))
-            sentence = t(
-                "User %(user)s now follows customer %(customer)s.",
-                user=code(key.user_id),
-                customer=code(key.customer_id),
-            )
-            return Shown(message_modal(t, t("Add relation"), ui.write_done(t, sentence, key, ref)))
-
-        submission = self.submission(ack, client, view, ref, t("Add relation"), t)
-        await answer_submission(submission, outcome())
-
-    # ---- edit ----
-
-    async def open_edit_modal(self, key: RelationKey, here: Invocation) -> None:
-        # trigger_id dies 3 s after the click: open first, fetch after.
-        t = here.t
-        title = t("Edit relation")
-        opened = await here.client.views_open(
-            trigger_id=here.trigger_id, view=ui.edit_loading(t, key)
-        )
-        try:
-            relation = await self.deps.relations.find(key)
-        except BackendError as error:
-            view = message_modal(t, title, notice(t, f":x: {escape(error.say(t))}", here.ref))
-        else:
-            view = (
-                message_modal(t, title, ui.missing_relation(t, key, here.ref))
-                if relation is None
-                else ui.edit_modal(
-                    t,
-                    key,
-                    relation,
-                    private_metadata=metadata(
-                        user_id=key.user_id,
-                        customer_id=key.customer_id,
-                        shown=shown_digests(relation),
-                    ),
-                )
-            )
-        await here.client.views_update(
-            view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view
-        )
-
-    async def on_edit_submitted(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        meta = read_metadata(view)
-        values = view_values(view)
-        user, ref = body["user"]["id"], context["correlation_id"]
-        t = self.deps.locales.known(user)
-        changed = read_edit_form(values, meta.get("shown", {}))
-        if not changed:
-            await ack(response_action="errors", errors={"template": t(NOTHING_CHANGED)})
-            return
-        key = RelationKey(user_id=meta["user_id"], customer_id=meta["customer_id"])
-        if not await self.editor_in_modal(
-            ack,
-            user=user,
-            action="edit",
-            what=N_("edit relations"),
-            title=N_("Edit relation"),
-            target=ui.target(key),
-            ref=ref,
-        ):
-            return
-        change = RelationChange(user_id=key.user_id, customer_id=key.customer_id, **changed)
-
-        async def outcome() -> ModalOutcome:
-            try:
-                await self.deps.relations.edit(change)
-            except BackendError as error:
-                await self.audit_write("edit", ui.target(key), user, error)
-                metadata = view.get("private_metadata", "")
-                return ui.edit_refused(t, error, key, values, metadata, ref)
-            detail = ui.changes(messages(SOURCE_LANGUAGE), change, str)
-            await self.audit_write("edit", ui.target(key), user, None, detail=detail)
-            sentence = t(
-                "Saved user %(user)s's relation with customer %(customer)s: %(changes)s.",
-                user=code(key.user_id),
-                customer=code(key.customer_id),
-                changes=ui.changes(t, change),
-            )
-            title = t("Edit relation")
-            return Shown(message_modal(t, title, ui.write_done(t, sentence, key, ref)))
-
-        submission = self.submission(ack, client, view, ref, t("Edit relation"), t)
-        await answer_submission(submission, outcome())
 
 
 def _invocation(

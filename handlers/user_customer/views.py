@@ -5,10 +5,7 @@ from __future__ import annotations
 from bot.blocks import user_customer as ui
 from bot.blocks.common import code, escape
 from bot.i18n import Messages
-from bot.models import (
-    RelationPage,
-    RelationQuery,
-)
+from bot.models import RelationChange, RelationKey, RelationPage, RelationQuery
 from handlers.user_customer.grammar import (
     Follows,
     GetRelation,
@@ -121,3 +118,20 @@ def looking_up(t: Messages, parsed: object) -> str | None:
                 len(selection.keys),
             )
     return None
+
+
+def added(t: Messages, key: RelationKey) -> str:
+    return t(
+        "User %(user)s now follows customer %(customer)s.",
+        user=code(key.user_id),
+        customer=code(key.customer_id),
+    )
+
+
+def saved(t: Messages, change: RelationChange) -> str:
+    return t(
+        "Saved user %(user)s's relation with customer %(customer)s: %(changes)s.",
+        user=code(change.user_id),
+        customer=code(change.customer_id),
+        changes=ui.changes(t, change),
+    )
