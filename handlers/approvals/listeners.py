@@ -24,18 +24,16 @@ from bot.blocks.common import (
     message_modal,
     mrkdwn_text,
     notice,
-    section,
 )
 from bot.clients.errors import BackendError
-from bot.deletions import current_records, feature_of, record_key, restricted_to
-from bot.deps import Deps
-from bot.execution import Executions
+from bot.deletions import feature_of
 from bot.i18n import N_, Messages
-from bot.models import fingerprint
 from bot.payloads import BindingDeleteButton, RelationsDeleteButton, RequestRef
-from bot.records import BindingDeletion, Deletion, RelationDeletion, operation_of
+from bot.records import BindingDeletion, Deletion, RelationDeletion
 from bot.roles import Role, refusal
 from bot.store import ApprovalRequest, ApprovalStatus, RecordsClaimed
+from handlers.approvals.cards import ApprovalCards
+from handlers.approvals.views import ATTEMPTS, card_text, no_longer_pending
 from handlers.common import audit, channel_of, refuse, view_values
 
 log = logging.getLogger("handlers.approvals")
@@ -43,13 +41,7 @@ log = logging.getLogger("handlers.approvals")
 RELATIONS_DELETE_ACTION = "uc_delete"
 
 
-class ApprovalHandlers:
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
-        self.executions = Executions(
-            deps.store, deps.backends, deps.settings.approval_lease, deps.clock
-        )
-
+class ApprovalHandlers(ApprovalCards):
     def register(self, app: AsyncApp) -> None:
         app.action(BINDING_DELETE_ACTION)(self.on_binding_delete)
         app.action(RELATIONS_DELETE_ACTION)(self.on_relations_delete)
@@ -115,12 +107,12 @@ class ApprovalHandlers:
             return
         t = await self.deps.locales.messages(client, user)
         try:
-            records = await current_records(deletion, self.deps.backends)
+            previewed = await self.service.as_previewed(deletion, seen)
         except BackendError as error:
             said = t(":x: %(error)s Nothing was filed.", error=escape(error.say(t)))
             await _tell(t, respond, said, ref)
             return
-        if not records or fingerprint(records) != seen:
+        if previewed is None:
             await _tell(
                 t,
                 respond,
@@ -132,22 +124,12 @@ class ApprovalHandlers:
                 replace=True,
             )
             return
-        deletion = restricted_to(deletion, records)
+        deletion, records = previewed
         channel = channel_of(body)
         # A lapsed request must not keep its records from being filed again.
         await self.expire_due(client)
         try:
-            request = await self.deps.store.file(
-                kind=deletion.kind,
-                requester=user,
-                channel_id=channel,
-                operation=operation_of(deletion),
-                snapshot=records,
-                summary=deletion.summary,
-                records=[record_key(record) for record in records],
-                now=self.deps.clock(),
-                ttl=self.deps.settings.approval_ttl,
-            )
+            request = await self.service.file(deletion, records, user, channel)
         except RecordsClaimed as claimed:
             await _tell(
                 t,
@@ -172,14 +154,12 @@ class ApprovalHandlers:
         try:
             posted = await client.chat_postMessage(
                 channel=card_channel,
-                text=fallback_text(_card_text(t, request)),
+                text=fallback_text(card_text(t, request)),
                 blocks=ui.approval_card(t, request),
             )
         except SlackApiError as error:
             # No card, no approver: a request nobody can see must not stay pending.
-            await self.deps.store.decide(
-                request.id, to=ApprovalStatus.CANCELLED, actor=user, now=self.deps.clock()
-            )
+            await self.service.decide(request.id, ApprovalStatus.CANCELLED, user)
             reason = code(error.response.get("error", "unknown error"))
             await _tell(
                 t,
@@ -195,7 +175,7 @@ class ApprovalHandlers:
             )
             await self._audit(request, user, "request delete", "not posted", detail=reason)
             return
-        await self.deps.store.attach_message(request.id, posted["channel"], posted["ts"])
+        await self.service.attach_message(request, posted["channel"], posted["ts"])
         await respond(
             text=fallback_text(t("Request #%(id)s filed", id=request.id)),
             blocks=ui.filed_notice(t, request, card_channel, ref),
@@ -232,32 +212,6 @@ class ApprovalHandlers:
             return
         await self._redraw(client, approved)
         await self.run_approved(approved, client)
-
-    async def run_approved(self, request: ApprovalRequest, client: AsyncWebClient) -> None:
-        """Check the records are still what the approver saw, then delete them once."""
-        finished = await self.executions.run(request)
-        if finished is not None:
-            await self.conclude(client, finished)
-
-    async def conclude(self, client: AsyncWebClient, request: ApprovalRequest) -> None:
-        """An execution (or a sweeper's settling) has its outcome: audit, redraw, tell.
-
-        One audit row for the approval and how it ended (a stale request deleted nothing).
-        """
-        await self._conclude(
-            client, request, request.decided_by or "", "approve", request.status.value
-        )
-
-    async def expire_due(self, client: AsyncWebClient) -> list[ApprovalRequest]:
-        """Expire every request past its time and redraw its card (buttons gone)."""
-        expired = await self.deps.store.expire_due(self.deps.clock())
-        for request in expired:
-            await self._redraw(client, request)
-            await self._audit(request, "system", "expire", "expired")
-        return expired
-
-    async def redraw(self, client: AsyncWebClient, request: ApprovalRequest) -> None:
-        await self._redraw(client, request)
 
     async def on_reject(
         self,
@@ -305,7 +259,7 @@ class ApprovalHandlers:
             errors = {"reason": t("Say why, for the requester.")}
             await ack(response_action="errors", errors=errors)
             return
-        request = await self.deps.store.get(request_id)
+        request = await self.service.get(request_id)
         refused = (
             t("There is no delete request #%(id)s.", id=request_id)
             if request is None
@@ -318,12 +272,8 @@ class ApprovalHandlers:
             )
             return
         await ack()
-        decision = await self.deps.store.decide(
-            request_id,
-            to=ApprovalStatus.REJECTED,
-            actor=user,
-            now=self.deps.clock(),
-            reason=reason,
+        decision = await self.service.decide(
+            request_id, ApprovalStatus.REJECTED, user, reason=reason
         )
         request = decision.request
         if not decision.won:
@@ -391,9 +341,7 @@ class ApprovalHandlers:
         ref: str,
     ) -> ApprovalRequest | None:
         """The request after the transition, or None when someone else already decided it."""
-        decision = await self.deps.store.decide(
-            request.id, to=to, actor=user, now=self.deps.clock()
-        )
+        decision = await self.service.decide(request.id, to, user)
         if decision.won:
             return decision.request
         attempt = "approve" if to is ApprovalStatus.APPROVED else "cancel"
@@ -403,7 +351,7 @@ class ApprovalHandlers:
     async def _request(
         self, t: Messages, request_id: int, respond: AsyncRespond, ref: str
     ) -> ApprovalRequest | None:
-        request = await self.deps.store.get(request_id)
+        request = await self.service.get(request_id)
         if request is None:
             await _tell(t, respond, t("There is no delete request #%(id)s.", id=request_id), ref)
         return request
@@ -413,17 +361,18 @@ class ApprovalHandlers:
     ) -> str | None:
         """Why `user` may not decide `request`, from the settings as they are now (the
         refusal is audited), or None when they may."""
-        if not self.deps.roles.allows(user, Role.APPROVER):
-            sentence = f":no_entry: {refusal(t, Role.APPROVER, t(_ATTEMPTS[attempt]))}"
+        why = self.service.refusal(request, user)
+        if why is None:
+            return None
+        if why == "needs approver":
+            sentence = f":no_entry: {refusal(t, Role.APPROVER, t(ATTEMPTS[attempt]))}"
             detail = f"needs {Role.APPROVER.value}"
-        elif request.requester == user and not self.deps.settings.allow_self_approval:
+        else:
             sentence = t(
                 ":no_entry: You filed request #%(id)s; a second person must decide it.",
                 id=request.id,
             )
             detail = "own request"
-        else:
-            return None
         log.info("refused", extra={"user": user, "action": attempt, "request": request.id})
         await self._audit(request, user, attempt, "refused", detail=detail)
         return sentence
@@ -439,7 +388,7 @@ class ApprovalHandlers:
         ref: str,
     ) -> None:
         """Someone acted on a request that is no longer pending: say what it is now."""
-        sentence = _no_longer_pending(t, request)
+        sentence = no_longer_pending(t, request)
         if request.status is ApprovalStatus.EXPIRED:
             await self._redraw(client, request)
         if respond is not None:
@@ -454,121 +403,6 @@ class ApprovalHandlers:
         await self._audit(
             request, user, attempt, "refused", detail=f"request is {request.status.value}"
         )
-
-    async def _conclude(
-        self,
-        client: AsyncWebClient,
-        request: ApprovalRequest,
-        user: str,
-        action: str,
-        outcome: str,
-        detail: str = "",
-    ) -> None:
-        """A request has its final state: audit it first (the record that must not be lost),
-        then redraw the card and tell the requester, both best effort."""
-        await self._audit(request, user, action, outcome, detail=detail)
-        await self._redraw(client, request)
-        await self._tell_requester(client, request)
-
-    async def _redraw(self, client: AsyncWebClient, request: ApprovalRequest) -> None:
-        """Best effort: the store holds the truth, and a card Slack refused must not stop a
-        decision from running (the next click redraws it)."""
-        if not (request.message_channel and request.message_ts):
-            return
-        # The card is the requester's: it stays in their language whoever acts on it.
-        t = await self.deps.locales.messages(client, request.requester)
-        try:
-            await client.chat_update(
-                channel=request.message_channel,
-                ts=request.message_ts,
-                text=fallback_text(
-                    t(
-                        "Delete request #%(id)s: %(status)s",
-                        id=request.id,
-                        status=ui.status_word(t, request.status),
-                    )
-                ),
-                blocks=ui.approval_card(t, request),
-            )
-        except SlackApiError as error:
-            log.warning(
-                "approval card not redrawn",
-                extra={"request": request.id, "error": error.response.get("error")},
-            )
-
-    async def _tell_requester(self, client: AsyncWebClient, request: ApprovalRequest) -> None:
-        """Best effort, like the card: the outcome is already stored and audited."""
-        t = await self.deps.locales.messages(client, request.requester)
-        text = ui.requester_update(t, request)
-        try:
-            opened = await client.conversations_open(users=request.requester)
-            await client.chat_postMessage(
-                channel=opened["channel"]["id"], text=text, blocks=[section(text)]
-            )
-        except SlackApiError as error:
-            log.warning(
-                "requester not told",
-                extra={"request": request.id, "error": error.response.get("error")},
-            )
-
-    async def _audit(
-        self, request: ApprovalRequest, user: str, action: str, outcome: str, detail: str = ""
-    ) -> None:
-        await audit(
-            self.deps,
-            user=user,
-            action=action,
-            feature=feature_of(request.kind),
-            target=f"#{request.id} {request.summary}",
-            outcome=outcome,
-            detail=detail,
-        )
-
-
-# What a refused approver tried, for the refusal sentence.
-_ATTEMPTS = {
-    "approve": N_("approve delete requests"),
-    "reject": N_("reject delete requests"),
-    "cancel": N_("cancel delete requests"),
-}
-
-
-def _card_text(t: Messages, request: ApprovalRequest) -> str:
-    return t("Delete request #%(id)s: %(summary)s", id=request.id, summary=ui.summary(t, request))
-
-
-def _no_longer_pending(t: Messages, request: ApprovalRequest) -> str:
-    params = {
-        "id": request.id,
-        "who": f"<@{request.decided_by}>" if request.decided_by else t("someone"),
-    }
-    if request.status is ApprovalStatus.EXPIRED:
-        return t(
-            ":alarm_clock: Request #%(id)s expired; nothing was deleted. "
-            "File it again if it is still needed.",
-            **params,
-        )
-    if request.status in (ApprovalStatus.APPROVED, ApprovalStatus.EXECUTING):
-        return t(
-            "Request #%(id)s was already approved by %(who)s; the delete is under way and its "
-            "card will show the outcome.",
-            **params,
-        )
-    if request.status is ApprovalStatus.UNKNOWN:
-        return t(
-            "Request #%(id)s was already approved by %(who)s; the delete was sent but it is not "
-            "known whether it was made. Its card names the lookup that checks.",
-            **params,
-        )
-    if request.status in (ApprovalStatus.EXECUTED, ApprovalStatus.FAILED, ApprovalStatus.STALE):
-        return t(
-            "Request #%(id)s was already approved by %(who)s and has run (%(status)s).",
-            status=ui.status_word(t, request.status),
-            **params,
-        )
-    if request.status is ApprovalStatus.REJECTED:
-        return t("Request #%(id)s was already rejected by %(who)s.", **params)
-    return t("Request #%(id)s was cancelled by the requester.", **params)
 
 
 async def _tell(

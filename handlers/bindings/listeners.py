@@ -1,10 +1,9 @@
-"""`/binding`: look up, add, edit and preview deletes of bangwo8 bindings."""
+"""`/binding` listeners: parse, authorise, call the bangwo8 API, reply."""
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -15,7 +14,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import bindings as ui
 from bot.blocks.common import (
-    code,
     escape,
     fallback_text,
     loading_modal,
@@ -27,66 +25,35 @@ from bot.blocks.help import BINDING_EXAMPLES, BINDING_GRAMMAR
 from bot.clients.errors import BackendError
 from bot.deletions import current_records
 from bot.i18n import N_, SOURCE_LANGUAGE, Messages, messages
-from bot.models import (
-    AccountSource,
-    Binding,
-    BindingChange,
-    BindingKey,
-    BindingQuery,
-    NewBinding,
-    fingerprint,
-)
+from bot.models import Binding, BindingKey, BindingQuery, NewBinding, fingerprint
 from bot.records import BindingDeletion
 from bot.roles import Role
+from handlers.bindings.grammar import (
+    AddNow,
+    BindingCommand,
+    Lookup,
+    OpenEditModal,
+    PreviewDelete,
+    parse_binding_command,
+    read_add_form,
+    read_edit_form,
+    target_of,
+)
+from handlers.bindings.views import added, first_line, loading, saved
 from handlers.common import (
-    MAX_ID_DIGITS,
     FeatureHandlers,
     Help,
     Invocation,
     OpenAddModal,
     ShowAudit,
-    UsageError,
-    as_positive_int,
     invocation_of,
-    positive_int,
     show_audit,
-    too_large,
     view_values,
-    words_of,
 )
 from handlers.modals import ModalOutcome, Shown, answer_submission
 
 log = logging.getLogger("handlers.bindings")
 FEATURE = "binding"
-# Lookups travel in button values (Share, Retry), which Slack caps at 2000 characters.
-MAX_OPEN_ID = 200
-
-
-# ---- grammar --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Lookup:
-    query: BindingQuery
-
-
-@dataclass(frozen=True)
-class AddNow:
-    binding: NewBinding
-
-
-@dataclass(frozen=True)
-class OpenEditModal:
-    key: BindingKey
-
-
-@dataclass(frozen=True)
-class PreviewDelete:
-    key: BindingKey
-
-
-BindingCommand = Help | Lookup | OpenAddModal | AddNow | OpenEditModal | PreviewDelete | ShowAudit
-
 _NEEDS: dict[type, tuple[Role, str]] = {
     Lookup: (Role.VIEWER, N_("look up bindings")),
     OpenAddModal: (Role.EDITOR, N_("add bindings")),
@@ -95,93 +62,6 @@ _NEEDS: dict[type, tuple[Role, str]] = {
     PreviewDelete: (Role.EDITOR, N_("delete bindings")),
     ShowAudit: (Role.APPROVER, N_("read the audit log")),
 }
-
-
-_CONTACT_ID = N_("The contact id")
-
-
-def parse_source(text: str) -> AccountSource:
-    source = AccountSource.parse(text)
-    if source is None:
-        raise UsageError(
-            N_("%(word)s is not a source; use dingding, wechat, workwechat or open (or an alias)."),
-            word=code(text),
-        )
-    return source
-
-
-def _key(words: list[str], verb: str) -> BindingKey:
-    if len(words) != 2:
-        raise UsageError(
-            N_("%(verb)s takes a contact id and a source, e.g. %(example)s."),
-            verb=f"`{verb}`",
-            example=f"`/binding {verb} 30851821 wechat`",
-        )
-    return BindingKey(cid=positive_int(words[0], _CONTACT_ID), source=parse_source(words[1]))
-
-
-def _sources(words: list[str]) -> tuple[AccountSource, ...]:
-    if len(words) > 1:
-        raise UsageError(N_("Too many words: %(words)s."), words=code(" ".join(words)))
-    return (parse_source(words[0]),) if words else tuple(AccountSource)
-
-
-def parse_binding_command(text: str) -> BindingCommand:
-    try:
-        return _parse(words_of(text))
-    except UsageError as problem:
-        return Help(problem=problem.text)
-
-
-def _parse(words: list[str]) -> BindingCommand:
-    if not words or words[0].lower() == "help":
-        return Help()
-    verb, rest = words[0].lower(), words[1:]
-    if verb == "openid":
-        if not rest:
-            raise UsageError(
-                N_("%(verb)s needs the third-party account id, e.g. %(example)s."),
-                verb="`openid`",
-                example="`/binding openid 10014850`",
-            )
-        if len(rest[0]) > MAX_OPEN_ID:
-            raise UsageError(
-                N_("An openId is at most %(count)s characters long."), count=MAX_OPEN_ID
-            )
-        return Lookup(BindingQuery(open_id=rest[0], sources=_sources(rest[1:])))
-    if verb == "add":
-        return _parse_add(rest)
-    if verb == "edit":
-        return OpenEditModal(_key(rest, "edit"))
-    if verb == "delete":
-        return PreviewDelete(_key(rest, "delete"))
-    if verb == "audit":
-        return ShowAudit(positive_int(rest[0], N_("The number of entries")) if rest else 20)
-    if words[0][:1].isdigit():
-        cid = positive_int(words[0], _CONTACT_ID)
-        return Lookup(BindingQuery(cid=cid, sources=_sources(rest)))
-    raise UsageError(N_("%(word)s is neither a contact id nor a known word."), word=code(words[0]))
-
-
-def _parse_add(rest: list[str]) -> BindingCommand:
-    if not rest:
-        return OpenAddModal()
-    if len(rest) not in (3, 4):
-        raise UsageError(
-            N_(
-                "%(verb)s takes a contact id, a source, an openId and an optional appId, "
-                "or nothing to open the form."
-            ),
-            verb="`add`",
-        )
-    return AddNow(
-        NewBinding(
-            cid=positive_int(rest[0], _CONTACT_ID),
-            source=parse_source(rest[1]),
-            open_id=rest[2],
-            app_id=rest[3] if len(rest) == 4 else "",
-        )
-    )
 
 
 # ---- listeners ------------------------------------------------------------------------------
@@ -201,7 +81,7 @@ class BindingHandlers(FeatureHandlers):
         return ui.lookup_placeholder(t, parsed.query) if isinstance(parsed, Lookup) else None
 
     def target(self, parsed: object) -> str:
-        return _target(parsed)
+        return target_of(parsed)
 
     def register(self, app: AsyncApp) -> None:
         app.command("/binding")(self.on_command)
@@ -322,7 +202,7 @@ class BindingHandlers(FeatureHandlers):
             else result
         )
         await here.respond(
-            text=mrkdwn_text(_first_line(blocks)), blocks=blocks, replace_original=False
+            text=mrkdwn_text(first_line(blocks)), blocks=blocks, replace_original=False
         )
 
     async def _add(
@@ -336,22 +216,7 @@ class BindingHandlers(FeatureHandlers):
             await self.audit_write("add", key.args, user, error)
             return error
         await self.audit_write("add", key.args, user, None, detail=ui.added_detail(binding))
-        params = {
-            "cid": code(binding.cid),
-            "source": escape(t(binding.source.label)),
-            "open_id": code(binding.open_id),
-        }
-        sentence = (
-            t(
-                "Contact %(cid)s is now bound to %(source)s openId %(open_id)s "
-                "with appId %(app_id)s.",
-                app_id=code(binding.app_id),
-                **params,
-            )
-            if binding.app_id
-            else t("Contact %(cid)s is now bound to %(source)s openId %(open_id)s.", **params)
-        )
-        return ui.write_done(t, sentence, key, ref, interactive=interactive)
+        return ui.write_done(t, added(t, binding), key, ref, interactive=interactive)
 
     async def on_add_submitted(
         self,
@@ -400,11 +265,7 @@ class BindingHandlers(FeatureHandlers):
             view=loading_modal(
                 t,
                 title,
-                t(
-                    "Loading the %(source)s binding of contact %(cid)s…",
-                    source=escape(t(key.source.label)),
-                    cid=code(key.cid),
-                ),
+                loading(t, key),
             ),
         )
         try:
@@ -457,13 +318,7 @@ class BindingHandlers(FeatureHandlers):
                 return ui.edit_refused(t, error, shown, values, ref)
             detail = ui.changes(messages(SOURCE_LANGUAGE), change, str)
             await self.audit_write("edit", key.args, user, None, detail=detail)
-            sentence = t(
-                "Saved the %(source)s binding of contact %(cid)s: %(changes)s.",
-                source=escape(t(key.source.label)),
-                cid=code(key.cid),
-                changes=ui.changes(t, change),
-            )
-            blocks = ui.write_done(t, sentence, key, ref, interactive=False)
+            blocks = ui.write_done(t, saved(t, change), key, ref, interactive=False)
             return Shown(message_modal(t, t("Edit binding"), blocks))
 
         submission = self.submission(ack, client, view, ref, t("Edit binding"), t)
@@ -494,62 +349,3 @@ class BindingHandlers(FeatureHandlers):
 
     async def show_audit(self, limit: int, here: Invocation) -> None:
         await show_audit(self.deps, FEATURE, limit, here, here.ref)
-
-
-def read_add_form(
-    t: Messages, values: dict[str, str | None]
-) -> tuple[NewBinding | None, dict[str, str]]:
-    errors: dict[str, str] = {}
-    cid = as_positive_int(values.get("cid") or "")
-    if cid is None:
-        errors["cid"] = (
-            t(
-                "The contact id is too large: ids have at most %(digits)s digits.",
-                digits=MAX_ID_DIGITS,
-            )
-            if too_large(values.get("cid") or "")
-            else t("The contact id is a positive whole number, like 30851821.")
-        )
-    source = AccountSource.parse(values.get("source") or "")
-    if source is None:
-        errors["source"] = t("Choose DingTalk, WeChat, WeCom or Open platform.")
-    if not values.get("open_id"):
-        errors["open_id"] = t("Enter the openId of the third-party account.")
-    if errors or cid is None or source is None:
-        return None, errors
-    new = NewBinding(
-        cid=cid, source=source, open_id=values["open_id"] or "", app_id=values.get("app_id") or ""
-    )
-    return new, {}
-
-
-def read_edit_form(
-    t: Messages, values: dict[str, str | None], shown: ui.EditForm
-) -> tuple[BindingChange | None, dict[str, str]]:
-    """The change to send: only the fields that differ from what the form showed."""
-    open_id, app_id = values.get("open_id") or "", values.get("app_id") or ""
-    if not open_id:
-        return None, {"open_id": t("Enter the openId of the third-party account.")}
-    new_open_id = open_id if shown.changed("open_id", open_id) else None
-    new_app_id = app_id if shown.changed("app_id", app_id) else None
-    if new_open_id is None and new_app_id is None:
-        return None, {"open_id": t("Nothing changed: edit the openId or appId, or press Cancel.")}
-    return BindingChange(
-        cid=shown.cid, source=shown.source, open_id=new_open_id, app_id=new_app_id
-    ), {}
-
-
-def _target(parsed: object) -> str:
-    match parsed:
-        case Lookup(query):
-            return query.command_text
-        case AddNow(binding):
-            return binding.key.args
-        case OpenEditModal(key) | PreviewDelete(key):
-            return key.args
-    return ""
-
-
-def _first_line(blocks: list[Any]) -> str:
-    text = getattr(getattr(blocks[0], "text", None), "text", "") if blocks else ""
-    return str(text).split("\n")[0]

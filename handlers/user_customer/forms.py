@@ -1,0 +1,155 @@
+"""`/uc` forms: open the add and edit modals, and answer what they submit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncBoltContext
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks import user_customer as ui
+from bot.blocks.common import escape, message_modal, notice
+from bot.clients.errors import BackendError
+from bot.i18n import N_, SOURCE_LANGUAGE, messages
+from bot.models import RelationChange, RelationKey
+from handlers import common
+from handlers.common import FeatureHandlers, metadata, read_metadata, view_values
+from handlers.modals import ModalOutcome, Shown, answer_submission
+from handlers.user_customer.grammar import (
+    NOTHING_CHANGED,
+    read_add_form,
+    read_edit_form,
+    shown_digests,
+    texts_detail,
+)
+from handlers.user_customer.views import added, saved
+
+
+class RelationForms(FeatureHandlers):
+    """The add and edit modals of `/uc`; the listeners in `listeners.py` open them."""
+
+    # ---- add ----
+
+    async def open_add_modal(self, here: common.Invocation) -> None:
+        secret = self.deps.settings.user_customer_secret
+        await here.client.views_open(
+            trigger_id=here.trigger_id,
+            view=ui.add_modal(here.t, secret=secret.get_secret_value() if secret else None),
+        )
+
+    async def on_add_submitted(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        values = view_values(view)
+        user, ref = body["user"]["id"], context["correlation_id"]
+        t = self.deps.locales.known(user)
+        relation, errors = read_add_form(t, values)
+        if relation is None:
+            await ack(response_action="errors", errors=errors)
+            return
+        key = RelationKey(user_id=relation.user_id, customer_id=relation.customer_id)
+        if not await self.editor_in_modal(
+            ack,
+            user=user,
+            action="add",
+            what=N_("add relations"),
+            title=N_("Add relation"),
+            target=ui.target(key),
+            ref=ref,
+        ):
+            return
+
+        async def outcome() -> ModalOutcome:
+            try:
+                await self.deps.relations.add(relation)
+            except BackendError as error:
+                await self.audit_write("add", ui.target(key), user, error)
+                return ui.add_refused(t, error, key, values, ref)
+            await self.audit_write("add", ui.target(key), user, None, detail=texts_detail(relation))
+            done = ui.write_done(t, added(t, key), key, ref)
+            return Shown(message_modal(t, t("Add relation"), done))
+
+        submission = self.submission(ack, client, view, ref, t("Add relation"), t)
+        await answer_submission(submission, outcome())
+
+    # ---- edit ----
+
+    async def open_edit_modal(self, key: RelationKey, here: common.Invocation) -> None:
+        # trigger_id dies 3 s after the click: open first, fetch after.
+        t = here.t
+        title = t("Edit relation")
+        opened = await here.client.views_open(
+            trigger_id=here.trigger_id, view=ui.edit_loading(t, key)
+        )
+        try:
+            relation = await self.deps.relations.find(key)
+        except BackendError as error:
+            view = message_modal(t, title, notice(t, f":x: {escape(error.say(t))}", here.ref))
+        else:
+            view = (
+                message_modal(t, title, ui.missing_relation(t, key, here.ref))
+                if relation is None
+                else ui.edit_modal(
+                    t,
+                    key,
+                    relation,
+                    private_metadata=metadata(
+                        user_id=key.user_id,
+                        customer_id=key.customer_id,
+                        shown=shown_digests(relation),
+                    ),
+                )
+            )
+        await here.client.views_update(
+            view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view
+        )
+
+    async def on_edit_submitted(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        meta = read_metadata(view)
+        values = view_values(view)
+        user, ref = body["user"]["id"], context["correlation_id"]
+        t = self.deps.locales.known(user)
+        changed = read_edit_form(values, meta.get("shown", {}))
+        if not changed:
+            await ack(response_action="errors", errors={"template": t(NOTHING_CHANGED)})
+            return
+        key = RelationKey(user_id=meta["user_id"], customer_id=meta["customer_id"])
+        if not await self.editor_in_modal(
+            ack,
+            user=user,
+            action="edit",
+            what=N_("edit relations"),
+            title=N_("Edit relation"),
+            target=ui.target(key),
+            ref=ref,
+        ):
+            return
+        change = RelationChange(user_id=key.user_id, customer_id=key.customer_id, **changed)
+
+        async def outcome() -> ModalOutcome:
+            try:
+                await self.deps.relations.edit(change)
+            except BackendError as error:
+                await self.audit_write("edit", ui.target(key), user, error)
+                metadata = view.get("private_metadata", "")
+                return ui.edit_refused(t, error, key, values, metadata, ref)
+            detail = ui.changes(messages(SOURCE_LANGUAGE), change, str)
+            await self.audit_write("edit", ui.target(key), user, None, detail=detail)
+            done = ui.write_done(t, saved(t, change), key, ref)
+            return Shown(message_modal(t, t("Edit relation"), done))
+
+        submission = self.submission(ack, client, view, ref, t("Edit relation"), t)
+        await answer_submission(submission, outcome())
