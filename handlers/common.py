@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -14,10 +14,11 @@ from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.audit import audit_blocks
-from bot.blocks.common import code, fallback_text, message_modal, mrkdwn_text, notice
+from bot.blocks.common import code, escape, fallback_text, message_modal, mrkdwn_text, notice
 from bot.blocks.help import help_blocks
 from bot.clients.errors import BackendError
 from bot.deps import Deps
@@ -71,6 +72,32 @@ class Invocation:
     # The reader's language: inside the ack, the one known without asking Slack; handlers
     # replace it with `FeatureHandlers.reader` after the ack.
     t: Messages = field(default_factory=lambda: messages(SOURCE_LANGUAGE))
+
+
+Found = TypeVar("Found")
+
+
+async def open_then_fill(
+    here: Invocation,
+    title: str,
+    loading: View,
+    fetch: Callable[[], Awaitable[Found]],
+    fill: Callable[[Found], View],
+) -> None:
+    """A modal that needs backend data: the trigger_id dies 3 s after the click, so the
+    loading view opens first, the data is fetched after, and the view is filled with it (or
+    with the backend's refusal, said in one sentence)."""
+    t = here.t
+    opened = await here.client.views_open(trigger_id=here.trigger_id, view=loading)
+    try:
+        found = await fetch()
+    except BackendError as error:
+        view = message_modal(t, title, notice(t, f":x: {escape(error.say(t))}", here.ref))
+    else:
+        view = fill(found)
+    await here.client.views_update(
+        view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view
+    )
 
 
 _Here = TypeVar("_Here", bound=Invocation)

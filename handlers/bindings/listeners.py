@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import bindings as ui
@@ -47,6 +48,7 @@ from handlers.common import (
     OpenAddModal,
     ShowAudit,
     invocation_of,
+    open_then_fill,
     show_audit,
     view_values,
 )
@@ -257,29 +259,16 @@ class BindingHandlers(FeatureHandlers):
     # ---- edit ----
 
     async def open_edit_modal(self, key: BindingKey, here: Invocation) -> None:
-        # trigger_id dies 3 s after the click: open first, fetch after.
         t = here.t
         title = t("Edit binding")
-        opened = await here.client.views_open(
-            trigger_id=here.trigger_id,
-            view=loading_modal(
-                t,
-                title,
-                loading(t, key),
-            ),
-        )
-        try:
-            binding = await self.deps.bindings.get(key)
-        except BackendError as error:
-            view = message_modal(t, title, notice(t, f":x: {escape(error.say(t))}", here.ref))
-        else:
+
+        def fill(binding: Binding | None) -> View:
             if binding is None:
-                view = message_modal(t, title, ui.missing_binding(t, key, here.ref))
-            else:
-                view = ui.edit_modal(t, ui.EditForm.of(binding), binding=binding)
-        await here.client.views_update(
-            view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view
-        )
+                return message_modal(t, title, ui.missing_binding(t, key, here.ref))
+            return ui.edit_modal(t, ui.EditForm.of(binding), binding=binding)
+
+        loading_view = loading_modal(t, title, loading(t, key))
+        await open_then_fill(here, title, loading_view, lambda: self.deps.bindings.get(key), fill)
 
     async def on_edit_submitted(
         self,

@@ -6,13 +6,14 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import user_customer as ui
-from bot.blocks.common import escape, message_modal, notice
+from bot.blocks.common import message_modal
 from bot.clients.errors import BackendError
 from bot.i18n import N_, SOURCE_LANGUAGE, messages
-from bot.models import RelationChange, RelationKey
+from bot.models import Relation, RelationChange, RelationKey
 from handlers import common
 from handlers.common import FeatureHandlers, metadata, read_metadata, view_values
 from handlers.modals import ModalOutcome, Shown, answer_submission
@@ -81,33 +82,24 @@ class RelationForms(FeatureHandlers):
     # ---- edit ----
 
     async def open_edit_modal(self, key: RelationKey, here: common.Invocation) -> None:
-        # trigger_id dies 3 s after the click: open first, fetch after.
         t = here.t
         title = t("Edit relation")
-        opened = await here.client.views_open(
-            trigger_id=here.trigger_id, view=ui.edit_loading(t, key)
-        )
-        try:
-            relation = await self.deps.relations.find(key)
-        except BackendError as error:
-            view = message_modal(t, title, notice(t, f":x: {escape(error.say(t))}", here.ref))
-        else:
-            view = (
-                message_modal(t, title, ui.missing_relation(t, key, here.ref))
-                if relation is None
-                else ui.edit_modal(
-                    t,
-                    key,
-                    relation,
-                    private_metadata=metadata(
-                        user_id=key.user_id,
-                        customer_id=key.customer_id,
-                        shown=shown_digests(relation),
-                    ),
-                )
+
+        def fill(relation: Relation | None) -> View:
+            if relation is None:
+                return message_modal(t, title, ui.missing_relation(t, key, here.ref))
+            shown = shown_digests(relation)
+            return ui.edit_modal(
+                t,
+                key,
+                relation,
+                private_metadata=metadata(
+                    user_id=key.user_id, customer_id=key.customer_id, shown=shown
+                ),
             )
-        await here.client.views_update(
-            view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view
+
+        await common.open_then_fill(
+            here, title, ui.edit_loading(t, key), lambda: self.deps.relations.find(key), fill
         )
 
     async def on_edit_submitted(
