@@ -13,7 +13,7 @@ from bot.deps import Deps
 from bot.i18n import parse_choice
 from bot.roles import Role
 from bot.store import ApprovalRequest
-from handlers.approvals import ApprovalHandlers
+from handlers.approvals.listeners import ApprovalHandlers
 
 
 class HomeHandlers:

@@ -22,7 +22,7 @@ from bot.blocks import approvals as ui
 from bot.blocks.common import fallback_text, section
 from bot.deps import Deps
 from bot.store import ApprovalRequest, ApprovalStatus
-from handlers.approvals import ApprovalHandlers
+from handlers.approvals.listeners import ApprovalHandlers
 
 log = logging.getLogger("handlers.sweeper")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.models import AccountSource, BindingKey, BindingQuery, NewBinding
-from handlers.bindings import (
+from handlers.bindings.grammar import (
     MAX_OPEN_ID,
     AddNow,
     Lookup,

@@ -13,7 +13,7 @@ import pytest
 
 from bot.i18n import messages
 from bot.sandbox.harness import AGENT, EDITOR, VIEWER, Sandbox
-from handlers.bindings import read_add_form
+from handlers.bindings.grammar import read_add_form
 from tests.conftest import MakeSandbox
 from tests.helpers import audited, button, command, elements, modal, reply, text_of
 

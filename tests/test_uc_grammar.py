@@ -16,7 +16,7 @@ from bot.models import (
     RelationSelection,
 )
 from handlers.common import Help, OpenAddModal, ShowAudit
-from handlers.user_customer import (
+from handlers.user_customer.grammar import (
     MAX_COMMAND_LENGTH,
     Follows,
     GetRelation,

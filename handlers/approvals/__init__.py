@@ -4,10 +4,3 @@
 transitions, running an approved delete, the audit rows); `listeners` turn Slack's clicks into
 calls on it and its answers into cards and sentences.
 """
-
-from __future__ import annotations
-
-from handlers.approvals.listeners import RELATIONS_DELETE_ACTION, ApprovalHandlers
-from handlers.approvals.service import ApprovalService
-
-__all__ = ["RELATIONS_DELETE_ACTION", "ApprovalHandlers", "ApprovalService"]
