@@ -22,7 +22,6 @@ from bot.clients.bangwo8 import BindingsClient
 from bot.clients.errors import AuthenticationFailed, BackendError, ContactNotFound
 from bot.clients.user_customer import UserCustomerClient
 from bot.deps import bangwo8_auth, user_customer_client
-from bot.migrations import known
 from bot.models import AccountSource, RelationQuery
 from bot.settings import ConfigurationError, Settings, load_settings
 from bot.store import ApprovalStore
@@ -88,13 +87,18 @@ async def startup_findings(settings: Settings) -> list[Finding]:
     Only a refused one (`problem.refused`) keeps it from starting: a backend or Slack that
     cannot be reached may come back, and the bot says so per request meanwhile.
     """
-    return [f for f in await probe_all(settings, _probes(settings)) if f.problem is not None]
+    probes = _probes(settings, serving=True)
+    return [f for f in await probe_all(settings, probes) if f.problem is not None]
 
 
-def _probes(settings: Settings) -> list[tuple[str, Probe]]:
+def _probes(settings: Settings, *, serving: bool = False) -> list[tuple[str, Probe]]:
+    # Serving applies the migrations in a child, which says what a schema problem is: the
+    # serving process itself never loads Alembic to look at the schema (bot.migrations).
+    store: list[tuple[str, Probe]] = (
+        [("store", _store_reachable)] if serving else [("schema", _schema), ("store", _store)]
+    )
     probes: list[tuple[str, Probe]] = [
-        ("schema", _schema),
-        ("store", _store),
+        *store,
         ("bangwo8", _bangwo8),
         ("UserCustomer", _user_customer),
         ("Slack", _slack_bot_token),
@@ -153,6 +157,12 @@ async def _store(settings: Settings) -> str:
         return "; ".join(await _store_facts(store))
 
 
+async def _store_reachable(settings: Settings) -> str:
+    async with _opened_store(settings) as store, asyncio.timeout(settings.http_timeout):
+        await store.reach()
+    return "reachable"
+
+
 async def _schema(settings: Settings) -> str:
     """Whether the store's schema is the one this version migrates to (serve applies it)."""
     try:
@@ -163,6 +173,8 @@ async def _schema(settings: Settings) -> str:
         raise CheckFailed("not checked: the store cannot be opened", refused=False) from error
     if current == newest:
         return f"current, revision {current}"
+    from bot.migrations.revisions import known
+
     if current is None or known(current):
         return (
             f"NOT current: at revision {current or 'none'}; serve migrates it to {newest} at start"

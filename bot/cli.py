@@ -46,14 +46,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(settings: Settings, *, host: str, port: int) -> int:
     from bot.check import CannotServe
-    from bot.migrations import SchemaError
+    from bot.migrations import MigrationFailed, SchemaError
     from bot.server import serve, tune_garbage_collector
 
     logs.configure()
     tune_garbage_collector()  # a process-wide policy: set by the process that serves
     try:
         asyncio.run(serve(settings, host=host, port=port))
-    except (CannotServe, SchemaError) as problem:
+    except (CannotServe, SchemaError, MigrationFailed) as problem:
         print(f"support-bot: cannot start: {problem}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C before the stop signals were taken over

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from bot import migrations
 from bot.clients.bangwo8 import BindingsClient
 from bot.clients.http import BearerAuth
 from bot.clients.user_customer import Credentials, UserCustomerClient
@@ -90,8 +91,13 @@ def user_customer_client(settings: Settings) -> UserCustomerClient:
     )
 
 
-async def open_deps(settings: Settings, *, clock: Clock = utc_now) -> Deps:
-    store = await ApprovalStore.open(settings.database_url)
+async def open_deps(
+    settings: Settings, *, clock: Clock = utc_now, migrate_in_child: bool = False
+) -> Deps:
+    """`migrate_in_child` keeps Alembic out of a long-lived process (`bot.migrations`)."""
+    if migrate_in_child:
+        await migrations.upgrade_in_child(settings.database_url)
+    store = await ApprovalStore.open(settings.database_url, migrate=not migrate_in_child)
     return Deps(
         settings=settings,
         bindings=BindingsClient(

@@ -69,7 +69,7 @@ def tune_garbage_collector() -> None:
 
 async def serve_http(settings: Settings, *, host: str, port: int) -> None:
     """uvicorn in front of the Starlette adapter; SIGTERM drains in-flight work, then stops."""
-    deps = await open_deps(settings)
+    deps = await open_deps(settings, migrate_in_child=True)
     try:
         bolt_app = build_app(settings, deps)
         config = uvicorn.Config(

@@ -41,7 +41,7 @@ async def serve_socket_mode(
 ) -> None:
     """Connect, serve until `stop` is set, then close the socket and drain acked work."""
     assert settings.slack_app_token is not None
-    deps = await open_deps(settings)
+    deps = await open_deps(settings, migrate_in_child=True)
     try:
         bolt_app = build_app(settings, deps)
         handler = AsyncSocketModeHandler(

@@ -15,6 +15,7 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot import migrations, preferences
+from bot.migrations import revisions
 from bot.store import (
     ApprovalRequest,
     ApprovalStatus,
@@ -412,7 +413,7 @@ async def test_a_database_from_before_migrations_is_adopted(database_url: str) -
 
 def _old_schema(connection: Any) -> None:
     """The tables as `metadata.create_all` made them before migrations: revision 0001."""
-    migrations.upgrade(connection, migrations.BASELINE)
+    revisions.upgrade(connection, migrations.BASELINE)
     connection.execute(text("DROP TABLE alembic_version"))
 
 

@@ -3,76 +3,67 @@
 Replicas that start together must not race to create or alter tables: on PostgreSQL the
 migration runs under a transaction-scoped advisory lock, on SQLite under an exclusive file
 lock next to the database (SQLite has no advisory locks, and `BEGIN EXCLUSIVE` cannot cover
-the switch to WAL). Databases created before migrations existed are stamped at the first
-revision, whose tables they already have, and upgraded from there.
+the switch to WAL).
+
+Alembic itself (with Mako and Pygments, about 11 MB) is loaded only by `revisions`: a serving
+process applies the migrations in a child (`upgrade_in_child`, running `python -m
+bot.migrations`), so it never holds them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import fcntl
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.script.revision import RevisionError
-from alembic.util import CommandError
-from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import URL
 
-_HERE = Path(__file__).resolve().parent
 # The revision whose tables the store created before it had migrations.
 BASELINE = "0001"
-# Any constant works; it only has to be the same in every replica of the bot.
-_ADVISORY_LOCK = 0x5B07_5C4E
-
-
-def _config(connection: Connection | None = None) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(_HERE))
-    config.attributes["connection"] = connection
-    return config
+# How the child says the database is at a revision this code does not know.
+SCHEMA_REFUSED = 3
 
 
 class SchemaError(Exception):
     """The database's schema cannot be brought to this version's; the message says why."""
 
 
-def head() -> str | None:
-    return ScriptDirectory.from_config(_config()).get_current_head()
+class MigrationFailed(Exception):
+    """The child could not bring the schema to this version's; the message is its one line."""
 
 
-def known(revision: str) -> bool:
-    """Whether this code has the revision (a database migrated by a newer version has not)."""
+async def upgrade_in_child(database_url: str) -> None:
+    """Bring the schema to the newest revision in a child process, under the same lock.
+
+    The URL travels in the child's environment, never on its command line (`ps` shows that).
+    Raises SchemaError for a database migrated by a newer version, MigrationFailed otherwise.
+    """
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.migrations",
+        env={**os.environ, "DATABASE_URL": database_url},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
-        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
-    except (CommandError, RevisionError):
-        return False
-
-
-def current(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
-
-
-def upgrade(connection: Connection, revision: str = "head") -> None:
-    """Bring the schema to `revision`; the caller holds the lock (see `schema_lock`)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK})
-    config = _config(connection)
-    tables = set(inspect(connection).get_table_names())
-    if "approval_requests" in tables and "alembic_version" not in tables:
-        command.stamp(config, BASELINE)
-    found = current(connection)
-    if found is not None and not known(found):
-        raise SchemaError(
-            f"the database is at schema revision {found}, which this version does not know"
-            f" (it needs {head()}): it was migrated by a newer version of support-bot"
-        )
-    command.upgrade(config, revision)
+        _, said = await child.communicate()
+    except asyncio.CancelledError:
+        # A stop signal while migrating: the child is stopped with us, its lock released.
+        child.terminate()
+        await child.wait()
+        raise
+    if child.returncode == 0:
+        return
+    line = said.decode(errors="replace").strip().splitlines()
+    reason = line[-1] if line else f"exit status {child.returncode}"
+    if child.returncode == SCHEMA_REFUSED:
+        raise SchemaError(reason)
+    raise MigrationFailed(f"cannot migrate the store: {reason}")
 
 
 @asynccontextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Any, Self
 
 from sqlalchemy import (
@@ -70,6 +71,14 @@ async def fetch(conn: AsyncConnection, request_id: int) -> ApprovalRequest | Non
     return None if row is None else ApprovalRequest.model_validate(row, from_attributes=True)
 
 
+def revisions() -> ModuleType:
+    """Alembic's side, loaded only where migrations are looked at or applied: a serving
+    process applies them in a child and never loads Alembic (`bot.migrations`)."""
+    from bot.migrations import revisions
+
+    return revisions
+
+
 class StoreBase:
     """An async SQLAlchemy engine, opened (and migrated) once for every part of the store."""
 
@@ -102,7 +111,7 @@ class StoreBase:
                     async with engine.connect() as conn:
                         await conn.run_sync(_use_wal)
                 async with engine.begin() as conn:
-                    await conn.run_sync(migrations.upgrade)
+                    await conn.run_sync(revisions().upgrade)
         except BaseException:
             await engine.dispose()
             raise
@@ -119,12 +128,16 @@ class StoreBase:
     async def schema_revision(self) -> tuple[str | None, str | None]:
         """(the database's schema revision, the newest this code knows): equal when current."""
         async with self._engine.connect() as conn:
-            return await conn.run_sync(migrations.current), migrations.head()
+            return await conn.run_sync(revisions().current), revisions().head()
+
+    async def reach(self) -> None:
+        """One round trip; raises SQLAlchemy's error (or OSError) when it cannot be made."""
+        async with self._engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def ping(self) -> bool:
         try:
-            async with self._engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            await self.reach()
         except (SQLAlchemyError, OSError):
             return False
         return True
