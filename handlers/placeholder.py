@@ -38,12 +38,13 @@ class PlaceholderIfSlow(AsyncRespond):
         super().__init__(response_url=respond.response_url, proxy=respond.proxy, ssl=respond.ssl)
         self._respond = respond
         self._text, self._blocks, self._after = text, blocks, after
-        self._due: asyncio.Task[None] | None = None
-        self._posting = False
+        # A timer, not a task: most answers come first, and cancelling a timer costs nothing.
+        self._timer: asyncio.TimerHandle | None = None
+        self._posting: asyncio.Task[None] | None = None
         self._shown = False
 
     async def __aenter__(self) -> PlaceholderIfSlow:
-        self._due = asyncio.create_task(self._show_later())
+        self._timer = asyncio.get_running_loop().call_later(self._after, self._show)
         return self
 
     async def __aexit__(
@@ -62,23 +63,21 @@ class PlaceholderIfSlow(AsyncRespond):
         self._shown = True
         return await self._respond(*args, **kwargs)
 
-    async def _show_later(self) -> None:
-        await asyncio.sleep(self._after)
-        self._posting = True
+    def _show(self) -> None:
+        self._timer = None
+        self._posting = asyncio.create_task(self._post())
+
+    async def _post(self) -> None:
         await self._respond(text=self._text, blocks=self._blocks)
         self._shown = True
 
     async def _settle(self) -> None:
         """No placeholder post is due or in flight afterwards."""
-        due, self._due = self._due, None
-        if due is None:
-            return
-        if not self._posting:
-            due.cancel()
-        # A post in flight is awaited, so what follows it is applied after it; its failure
-        # is the answer's too, and propagates.
-        try:
-            await due
-        except asyncio.CancelledError:
-            if not due.cancelled():
-                raise
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        posting, self._posting = self._posting, None
+        if posting is not None:
+            # A post in flight is awaited, so what follows it is applied after it; its
+            # failure is the answer's too, and propagates.
+            await posting

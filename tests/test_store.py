@@ -531,3 +531,28 @@ async def test_a_request_key_is_seen_first_once_even_when_raced(database_url: st
         assert await store.first_sighting("v0=abc", now=later, keep=keep)
     finally:
         await store.close()
+
+
+async def test_request_keys_arriving_together_are_each_first_once_in_every_replica(
+    database_url: str,
+) -> None:
+    """A burst of keys (some repeated, within the burst and across replicas) goes to the
+    database together; each key is still first exactly once."""
+    stores = [await ApprovalStore.open(database_url) for _ in range(2)]
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    keep = timedelta(minutes=10)
+    keys = [f"sig:{n % 20}" for n in range(120)]
+    try:
+        firsts = await asyncio.gather(
+            *(
+                stores[n % 2].first_sighting(key, now=now, keep=keep)
+                for n, key in enumerate(keys)
+            )
+        )
+        first_keys = [key for key, first in zip(keys, firsts, strict=True) if first]
+        assert sorted(first_keys) == sorted(set(keys))
+        again = [await s.first_sighting("sig:7", now=now, keep=keep) for s in stores]
+        assert again == [False, False]
+    finally:
+        for store in stores:
+            await store.close()

@@ -19,7 +19,7 @@ import gettext
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Final
 
@@ -52,6 +52,8 @@ def parse_locale(tag: str) -> Locale:
         raise ValueError(f"{tag!r} is not a locale such as en-US or zh-CN") from error
 
 
+# Slack has a few dozen locales; parsing one with Babel cost more than the rest of choosing.
+@lru_cache(maxsize=256)
 def negotiate(tag: str | None, default: str) -> str:
     """The catalog code for a Slack locale (`zh-CN` → `zh_CN`), `default`'s when unknown."""
     for candidate in (tag, default):

@@ -1,24 +1,20 @@
 """Requests already run, so a replayed request runs once across every replica.
 
 One key is written per request, in the ack's path, so the write is made cheap where the
-database allows: on SQLite it goes through an aiosqlite connection of its own, one statement
-that commits by itself without an fsync (synchronous=NORMAL: safe against a crashed process in
-WAL mode; a power cut may forget the last keys, reopening a replay window of minutes). Through
-SQLAlchemy, with an fsync and a transaction per key, it cost more CPU than a whole lookup
-(1.3 ms against 0.06 ms). A server database takes the key on the store's own engine.
+database allows: on a SQLite file the keys that arrive together go in one transaction on a
+connection of its own (`bot.store.replay_sqlite`). A server database takes each key on the
+store's own engine.
 """
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
-import aiosqlite
 from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 
 from bot.store.base import SQLITE_BUSY_TIMEOUT_MS, StoreBase
+from bot.store.replay_sqlite import SqliteKeys
 from bot.store.schema import seen_requests
 
 # An in-memory SQLite database cannot be opened twice: its keys go through the engine.
@@ -29,8 +25,7 @@ _PRUNE_EVERY = timedelta(minutes=1)
 
 class Replay(StoreBase):
     _next_prune = datetime.min.replace(tzinfo=UTC)
-    _sqlite_keys: aiosqlite.Connection | None = None
-    _opening: asyncio.Lock | None = None
+    _sqlite_keys: SqliteKeys | None = None
 
     async def first_sighting(self, key: str, *, now: datetime, keep: timedelta) -> bool:
         """True once per `key` while it is kept: the caller that inserted it runs the request.
@@ -57,29 +52,11 @@ class Replay(StoreBase):
     async def _first_sighting_sqlite(
         self, key: str, *, now: datetime, keep: timedelta, prune: bool
     ) -> bool:
-        keys = await self._keys_connection()
-        if prune:
-            await keys.execute("DELETE FROM seen_requests WHERE expires_at <= ?", (_stored(now),))
-        try:
-            await keys.execute(
-                "INSERT INTO seen_requests (key, expires_at) VALUES (?, ?)",
-                (key, _stored(now + keep)),
-            )
-        except sqlite3.IntegrityError:
-            return False
-        return True
-
-    async def _keys_connection(self) -> aiosqlite.Connection:
         if self._sqlite_keys is None:
-            self._opening = self._opening or asyncio.Lock()
-            async with self._opening:
-                if self._sqlite_keys is None:
-                    path = str(self._engine.url.database)
-                    keys = await aiosqlite.connect(path, isolation_level=None)
-                    await keys.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-                    await keys.execute("PRAGMA synchronous=NORMAL")
-                    self._sqlite_keys = keys
-        return self._sqlite_keys
+            path = str(self._engine.url.database)
+            self._sqlite_keys = SqliteKeys(path, SQLITE_BUSY_TIMEOUT_MS)
+        prune_before = _stored(now) if prune else None
+        return await self._sqlite_keys.first_sighting(key, _stored(now + keep), prune_before)
 
     async def close(self) -> None:
         if self._sqlite_keys is not None:
