@@ -544,10 +544,7 @@ async def test_request_keys_arriving_together_are_each_first_once_in_every_repli
     keys = [f"sig:{n % 20}" for n in range(120)]
     try:
         firsts = await asyncio.gather(
-            *(
-                stores[n % 2].first_sighting(key, now=now, keep=keep)
-                for n, key in enumerate(keys)
-            )
+            *(stores[n % 2].first_sighting(key, now=now, keep=keep) for n, key in enumerate(keys))
         )
         first_keys = [key for key, first in zip(keys, firsts, strict=True) if first]
         assert sorted(first_keys) == sorted(set(keys))
