@@ -8,9 +8,9 @@ Slack.
 from __future__ import annotations
 
 from datetime import datetime
+from importlib import import_module
 
 from sqlalchemy import Column, String, Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store import UTCDateTime, metadata
@@ -36,8 +36,11 @@ class Preferences:
 
     async def set_locale(self, user_id: str, locale: str | None, *, now: datetime) -> None:
         """Choose a language (None: the Slack one again); one atomic upsert per click."""
-        insert = (postgresql if self._engine.dialect.name == "postgresql" else sqlite).insert
-        statement = insert(user_preferences).values(user_id=user_id, locale=locale, updated_at=now)
+        # Each dialect's module on first use: PostgreSQL's costs 2 MB that a SQLite one never needs.
+        dialect = import_module(f"sqlalchemy.dialects.{self._engine.dialect.name}")
+        statement = dialect.insert(user_preferences).values(
+            user_id=user_id, locale=locale, updated_at=now
+        )
         statement = statement.on_conflict_do_update(
             index_elements=[user_preferences.c.user_id],
             set_={"locale": locale, "updated_at": now},
