@@ -1,5 +1,5 @@
-"""`/uc` grammar: pure functions from command text, form values and message state to typed
-commands, and back to the text that repeats them."""
+"""`/uc` grammar: pure functions from command text and form values to typed commands, and back
+to the text that repeats them (the lookups that `payloads` carries through Slack)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.common import escape, fallback_text, notice
-from bot.blocks.help import UC_EXAMPLES, UC_GRAMMAR
+from bot.blocks.help import USER_CUSTOMER_EXAMPLES, USER_CUSTOMER_GRAMMAR
 from bot.clients.errors import BackendError
 from bot.i18n import N_, Messages
 from bot.models import RelationKey, RelationSelection, fingerprint
@@ -77,8 +77,8 @@ class Invocation(common.Invocation):
 class UserCustomerHandlers(RelationForms):
     feature = FEATURE
     command = "/uc"
-    grammar = UC_GRAMMAR
-    examples = UC_EXAMPLES
+    grammar = USER_CUSTOMER_GRAMMAR
+    examples = USER_CUSTOMER_EXAMPLES
     needs = _NEEDS
 
     def parse(self, text: str) -> Command:
