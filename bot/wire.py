@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
 
-from bot.i18n import N_, Sentence
+from bot.i18n import Sentence
 
 # Where a value came from the wire, its decode takes text only: a dict there was not written
 # by `encode`.
@@ -19,10 +19,10 @@ _WIRE = "wire"
 
 
 class TooLong(ValueError):
-    """An encoded value over Slack's limit. `text` says so, for the person whose input made
-    it that long (a value the app alone made too long is a bug, and `str()` names it)."""
+    """An encoded value over Slack's limit. `text` says so to the person whose input made it
+    that long; a value the app alone made too long is a bug, which `str()` names."""
 
-    def __init__(self, model: str, length: int, limit: int, text: Sentence) -> None:
+    def __init__(self, model: str, length: int, limit: int, text: Sentence | None) -> None:
         super().__init__(f"{model} is {length} characters, over Slack's {limit}")
         self.text = text
 
@@ -34,7 +34,9 @@ class WireValue(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     limit: ClassVar[int]
-    too_long: ClassVar[str] = N_("That is too long for Slack: keep it under %(count)s characters.")
+    # What a person is told when their input made the value too long (an `N_` message with
+    # `count`), for the values a person's input goes into.
+    too_long: ClassVar[str | None] = None
 
     @classmethod
     def read(cls, text: str) -> dict[str, Any]:
@@ -61,7 +63,7 @@ class WireValue(BaseModel):
     def encode(self) -> str:
         text = self.write()
         if len(text) > self.limit:
-            sentence = Sentence(self.too_long, count=self.room())
+            sentence = Sentence(self.too_long, count=self.room()) if self.too_long else None
             raise TooLong(type(self).__name__, len(text), self.limit, sentence)
         return text
 
