@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from slack_sdk.models.blocks import ButtonElement
 
 from bot.i18n import N_
+from bot.wire import WireValue
 
 
 class AccountSource(StrEnum):
@@ -274,10 +277,12 @@ class RelationChange(BaseModel):
     reference: str | None = None
 
 
-class RelationSelection(BaseModel):
-    """Relations picked for deletion, grouped by user: `998:1001,1002;999:1003` in button values."""
+class RelationSelection(WireValue):
+    """Relations picked for deletion, grouped by user. Written `998:1001,1002;999:1003` in
+    button values (Delete selected, a preview's Delete and Cancel) and in approval requests."""
 
-    model_config = ConfigDict(frozen=True)
+    # A button's value; at most a page of relations, so never near it.
+    limit: ClassVar[int] = ButtonElement.value_max_length
 
     by_user: dict[int, tuple[int, ...]]
 
@@ -291,20 +296,20 @@ class RelationSelection(BaseModel):
         return cls(by_user={user: tuple(customers) for user, customers in grouped.items()})
 
     @classmethod
-    def parse(cls, text: str) -> RelationSelection:
+    def read(cls, text: str) -> dict[str, Any]:
         keys = []
         for group in filter(None, text.split(";")):
             user, _, customers = group.partition(":")
             keys += [
-                RelationKey(user_id=int(user), customer_id=int(customer))
+                RelationKey(user_id=_id(user), customer_id=_id(customer))
                 for customer in customers.split(",")
                 if customer
             ]
         if not keys:
             raise ValueError("no relations selected")
-        return cls.of(keys)
+        return {"by_user": cls.of(keys).by_user}
 
-    def to_text(self) -> str:
+    def write(self) -> str:
         return ";".join(
             f"{user}:{','.join(str(c) for c in customers)}"
             for user, customers in self.by_user.items()
@@ -317,3 +322,13 @@ class RelationSelection(BaseModel):
             for user, customers in self.by_user.items()
             for customer in customers
         ]
+
+
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def _id(text: str) -> int:
+    """An id as written: ASCII digits only (`int()` also takes ` 1`, `1_0` and `١`)."""
+    if not _ID.fullmatch(text):
+        raise ValueError("not an id")
+    return int(text)

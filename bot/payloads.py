@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.models import AccountSource, BindingKey, RelationSelection
+from bot.models import AccountSource, BindingKey
 
 # Slack's own limits on what an app may put in an element or a view: anything longer was
 # not made by this app.
@@ -195,19 +195,3 @@ class BindingDeleteButton(ButtonValue):
     @property
     def key(self) -> BindingKey:
         return BindingKey(cid=self.cid, source=self.source)
-
-
-def _selection(raw: object) -> object:
-    if isinstance(raw, str):
-        try:
-            return RelationSelection.parse(raw)
-        except ValueError as error:  # pydantic's ValidationError is a ValueError too
-            raise ValueError(f"not a selection: {type(error).__name__}") from None
-    return raw
-
-
-class RelationsDeleteButton(ButtonValue):
-    """Delete… on a relations preview: `998:1001,1002;999:1003 <digest>`."""
-
-    selection: Annotated[RelationSelection, BeforeValidator(_selection)]
-    seen: Fingerprint

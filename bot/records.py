@@ -163,7 +163,7 @@ Deletion = BindingDeletion | RelationDeletion
 def operation_of(deletion: Deletion) -> dict[str, Any]:
     if isinstance(deletion, BindingDeletion):
         return {"kind": deletion.kind, "cid": deletion.key.cid, "source": deletion.key.source.value}
-    return {"kind": deletion.kind, "selection": deletion.selection.to_text()}
+    return {"kind": deletion.kind, "selection": deletion.selection.encode()}
 
 
 def deletion_from(operation: dict[str, Any]) -> Deletion:
@@ -171,4 +171,4 @@ def deletion_from(operation: dict[str, Any]) -> Deletion:
         return BindingDeletion(
             BindingKey(cid=operation["cid"], source=AccountSource(operation["source"]))
         )
-    return RelationDeletion(RelationSelection.parse(operation["selection"]))
+    return RelationDeletion(RelationSelection.decode(operation["selection"]))

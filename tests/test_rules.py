@@ -12,13 +12,24 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.blocks import approvals, audit, bindings, common, home, user_customer
+from bot.blocks import approvals, audit, bindings, common, home
 from bot.clients.errors import BackendTimeout
 from bot.i18n import LANGUAGE_NAMES, Messages, messages
-from bot.models import AccountSource, Binding, BindingQuery, Relation, RelationKey, RelationPage
+from bot.models import (
+    AccountSource,
+    Binding,
+    BindingQuery,
+    Relation,
+    RelationKey,
+    RelationPage,
+    RelationQuery,
+)
 from bot.roles import Role
 from bot.sandbox.blockkit import check_blocks, check_view
 from bot.store import ApprovalRequest, ApprovalStatus, AuditEntry
+from handlers.user_customer import cards, listing, modals
+from handlers.user_customer.grammar import MAX_PAGE_SIZE, Follows, ListRelations
+from handlers.user_customer.payloads import EditMetadata
 
 NASTY = "<!channel> <@U1> &amp; *bold* `tick` " + "長い備考" * 2000
 
@@ -102,24 +113,24 @@ def test_cards_previews_and_modals_with_huge_values_fit(t: Messages) -> None:
 
 
 def test_a_full_relation_page_fits_with_ticks_and_menus(t: Messages) -> None:
-    rows = [relation(998, 2000 + i) for i in range(user_customer.MAX_PAGE_SIZE)]
+    rows = [relation(998, 2000 + i) for i in range(MAX_PAGE_SIZE)]
     page = RelationPage(page_index=2, page_size=20, total_pages=9, total_records=170, data=rows)
-    listing = user_customer.Listing(
-        title="Relations of user 998", command="list user=998", previous="x", next="y", empty=""
+    shown = listing.Listing(
+        title="Relations of user 998",
+        command=Follows(998, 2, MAX_PAGE_SIZE),
+        previous=Follows(998, 1, MAX_PAGE_SIZE),
+        next=ListRelations(RelationQuery(page=3, size=MAX_PAGE_SIZE)),
+        empty="",
     )
     ticked = frozenset(row.key for row in rows)
-    blocks = user_customer.list_message(
-        t, listing, page, ticked=ticked, editable=True, correlation_id="r"
-    )
+    blocks = listing.list_message(t, shown, page, ticked=ticked, editable=True, correlation_id="r")
     assert_fits(blocks)
 
 
 def test_a_delete_preview_of_many_relations_and_missing_ids_fits(t: Messages) -> None:
     found = [relation(998, 3000 + i) for i in range(20)]
     missing = [RelationKey(user_id=998, customer_id=9000 + i) for i in range(20)]
-    blocks = user_customer.delete_preview(
-        t, found, missing, fingerprint="f" * 12, correlation_id="r"
-    )
+    blocks = cards.delete_preview(t, found, missing, fingerprint="f" * 12, correlation_id="r")
     assert_fits(blocks)
 
 
@@ -189,10 +200,11 @@ def test_reminders_dms_and_the_reject_form_fit(t: Messages) -> None:
         assert_fits([common.section(approvals.requester_update(t, asked))])
     assert check_view(approvals.reject_modal(t, 2**62).to_dict()) == []
     big = relation(998, 1001)
-    assert check_view(user_customer.add_modal(t, secret=NASTY, problem=NASTY).to_dict()) == []
-    form = user_customer.edit_modal(t, big.key, big, private_metadata="{}", problem=NASTY)
+    assert check_view(modals.add_modal(t, secret=NASTY, problem=NASTY).to_dict()) == []
+    metadata = EditMetadata(user_id=998, customer_id=1001, shown={})
+    form = modals.edit_modal(t, big, metadata, problem=NASTY)
     assert check_view(form.to_dict()) == []
-    assert check_view(user_customer.edit_loading(t, big.key).to_dict()) == []
+    assert check_view(modals.edit_loading(t, big.key).to_dict()) == []
 
 
 def test_the_home_tab_fits_with_many_pending_requests() -> None:

@@ -93,6 +93,15 @@ async def test_bad_input_is_refused_with_the_grammar_and_never_sent(sandbox: San
     assert sandbox.user_customer.requests == []
 
 
+async def test_filters_too_long_to_page_through_are_refused_before_any_lookup(
+    sandbox: Sandbox,
+) -> None:
+    ack = await sandbox.slack.slash_command("/uc", "list ref=" + "x" * 200)
+
+    assert "too long to page through in Slack" in text_of(await reply(sandbox, ack))
+    assert sandbox.user_customer.requests == []
+
+
 async def test_dates_become_the_creation_time_range(sandbox: Sandbox) -> None:
     message = await command(sandbox, "/uc", "list from=2019-01-01 to=2019-12-31")
 

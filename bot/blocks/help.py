@@ -29,7 +29,7 @@ BINDING_EXAMPLES: Final = N_(
     "`/binding 30851821` · `/binding 30851821 wx` · `/binding openid 10014850 dd` · `/binding add 6862715 wechat 564354327 789`"
 )
 
-UC_GRAMMAR: Final = (
+USER_CUSTOMER_GRAMMAR: Final = (
     N_(
         "`/uc list [<filter>...] [from=YYYY-MM-DD] [to=YYYY-MM-DD] [page=n] [size=n]`: relations, filtered"
     ),
@@ -45,7 +45,7 @@ UC_GRAMMAR: Final = (
     N_("`/uc delete <user_id> <customer_id>[,<customer_id>...]`: preview, then request a delete"),
     N_("`/uc audit [n]`: the last n audit entries (approvers)"),
 )
-UC_EXAMPLES: Final = N_(
+USER_CUSTOMER_EXAMPLES: Final = N_(
     "`/uc list user=998 ref~VIP` · `/uc list from=2018-11-01 to=2018-11-30 size=10` · `/uc get 998 1001` · `/uc delete 998 1001,1002`"
 )
 

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.common import OPTION_TEXT_LIMIT, context, escape, plain, section
-from bot.blocks.help import BINDING_GRAMMAR, UC_GRAMMAR, grammar_text
+from bot.blocks.help import BINDING_GRAMMAR, USER_CUSTOMER_GRAMMAR, grammar_text
 from bot.i18n import FOLLOW_SLACK, LANGUAGE_NAMES, N_, Messages
 from bot.records import ApprovalRequest
 from bot.roles import Role
@@ -49,7 +49,7 @@ def home_view(
         section(t("*Language*"), accessory=_language_select(t, choice)),
         DividerBlock(),
         section(t("*Bindings*") + "\n" + grammar_text(t, BINDING_GRAMMAR)),
-        section(t("*User-customer relations*") + "\n" + grammar_text(t, UC_GRAMMAR)),
+        section(t("*User-customer relations*") + "\n" + grammar_text(t, USER_CUSTOMER_GRAMMAR)),
     ]
     if Role.APPROVER in roles:
         blocks += [DividerBlock(), *_pending(t, pending)]

@@ -28,17 +28,17 @@ from bot.blocks.common import (
 from bot.clients.errors import BackendError
 from bot.deletions import feature_of
 from bot.i18n import N_, Messages
-from bot.payloads import BindingDeleteButton, RelationsDeleteButton, RequestRef
+from bot.payloads import BindingDeleteButton, RequestRef
 from bot.records import BindingDeletion, Deletion, RelationDeletion
 from bot.roles import Role, refusal
 from bot.store import ApprovalRequest, ApprovalStatus, RecordsClaimed
 from handlers.approvals.cards import ApprovalCards
 from handlers.approvals.views import ATTEMPTS, card_text, no_longer_pending
 from handlers.common import audit, channel_of, refuse, view_values
+from handlers.user_customer.payloads import DELETE_ACTION as RELATIONS_DELETE_ACTION
+from handlers.user_customer.payloads import RelationsDeleteButton
 
 log = logging.getLogger("handlers.approvals")
-
-RELATIONS_DELETE_ACTION = "uc_delete"
 
 
 class ApprovalHandlers(ApprovalCards):
@@ -76,7 +76,7 @@ class ApprovalHandlers(ApprovalCards):
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        value = RelationsDeleteButton.model_validate(action.get("value"))
+        value = RelationsDeleteButton.decode(action.get("value"))
         deletion = RelationDeletion(value.selection)
         await self.file(deletion, value.seen, body, respond, client, context["correlation_id"])
 

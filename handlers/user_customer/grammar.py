@@ -1,21 +1,18 @@
-"""`/uc` grammar: pure functions from command text, form values and message state to typed
-commands, and back to the text that repeats them."""
+"""`/uc` grammar: pure functions from command text and form values to typed commands, and back
+to the text that repeats them (the lookups that `payloads` carries through Slack)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
-from bot.blocks import user_customer as ui
 from bot.blocks.common import code
 from bot.i18n import N_, Messages
 from bot.models import (
     Condition,
     NewRelation,
     Operator,
-    Relation,
     RelationField,
     RelationKey,
     RelationQuery,
@@ -36,6 +33,12 @@ from handlers.common import (
     words_of,
 )
 
+# What one message holds (`listing.py` checks it against Slack's block limit).
+MAX_PAGE_SIZE = 20
+DEFAULT_PAGE_SIZE = 10
+# A delete preview shows one card per relation.
+MAX_DELETE = MAX_PAGE_SIZE
+
 
 @dataclass(frozen=True)
 class ListRelations:
@@ -48,7 +51,7 @@ class ListRelations:
 class Follows:
     user_id: int
     page: int = 1
-    size: int = ui.DEFAULT_PAGE_SIZE
+    size: int = DEFAULT_PAGE_SIZE
     asked_size: int | None = None
 
 
@@ -69,7 +72,7 @@ class PreviewDelete:
 
 PageCommand = ListRelations | Follows
 Lookup = ListRelations | Follows | GetRelation
-UcCommand = (
+Command = (
     Help
     | ListRelations
     | Follows
@@ -107,8 +110,6 @@ _NUMERIC = frozenset(
         RelationField.BOSS_SYNC,
     }
 )
-# A page's command rides in its rows' block ids, next to the row's key.
-MAX_COMMAND_LENGTH = ui.BLOCK_ID_LIMIT - 60
 
 
 _USER_ID = N_("The user id")
@@ -166,9 +167,9 @@ def _paging(options: dict[str, str]) -> tuple[int, int, int | None]:
     page = positive_int(options["page"], "`page=`") if "page" in options else 1
     size = positive_int(options["size"], "`size=`") if "size" in options else None
     if size is None:
-        return page, ui.DEFAULT_PAGE_SIZE, None
-    if size > ui.MAX_PAGE_SIZE:
-        return page, ui.MAX_PAGE_SIZE, size
+        return page, DEFAULT_PAGE_SIZE, None
+    if size > MAX_PAGE_SIZE:
+        return page, MAX_PAGE_SIZE, size
     return page, size, None
 
 
@@ -185,14 +186,14 @@ def _key(words: list[str], verb: str) -> RelationKey:
     )
 
 
-def parse_uc_command(text: str) -> UcCommand:
+def parse_command(text: str) -> Command:
     try:
         return _parse(words_of(text))
     except UsageError as problem:
         return Help(problem=problem.text)
 
 
-def _parse(words: list[str]) -> UcCommand:
+def _parse(words: list[str]) -> Command:
     if not words or words[0].lower() == "help":
         return Help()
     verb, rest = words[0].lower(), words[1:]
@@ -225,7 +226,7 @@ def _parse_list(rest: list[str]) -> ListRelations:
             N_("%(start)s is after %(end)s."), start=f"`from={start}`", end=f"`to={end}`"
         )
     page, size, asked = _paging(options)
-    parsed = ListRelations(
+    return ListRelations(
         RelationQuery(
             conditions=tuple(parse_filter(word) for word in words),
             start_time=f"{start} 00:00:00" if start else None,
@@ -235,15 +236,6 @@ def _parse_list(rest: list[str]) -> ListRelations:
         ),
         asked,
     )
-    if len(command_text(parsed)) > MAX_COMMAND_LENGTH:
-        raise UsageError(
-            N_(
-                "Those filters are too long to page through in Slack; keep them under "
-                "%(count)s characters."
-            ),
-            count=MAX_COMMAND_LENGTH,
-        )
-    return parsed
 
 
 def _parse_follows(rest: list[str]) -> Follows:
@@ -280,9 +272,9 @@ def _parse_delete(rest: list[str]) -> PreviewDelete:
         for customer in customers
     ]
     selection = RelationSelection.of(keys)
-    if len(selection.keys) > ui.MAX_DELETE:
+    if len(selection.keys) > MAX_DELETE:
         raise UsageError(
-            N_("At most %(count)s relations can be deleted at once."), count=ui.MAX_DELETE
+            N_("At most %(count)s relations can be deleted at once."), count=MAX_DELETE
         )
     return PreviewDelete(selection)
 
@@ -301,7 +293,12 @@ def command_text(parsed: Lookup) -> str:
         case Follows(user_id, page, size):
             return f"follows {user_id} page={page} size={size}"
         case GetRelation(key):
-            return f"get {ui.target(key)}"
+            return f"get {key_text(key)}"
+
+
+def key_text(key: RelationKey) -> str:
+    """A relation as `/uc get|edit` and the audit log name it: `998 1001`."""
+    return f"{key.user_id} {key.customer_id}"
 
 
 def page_number(parsed: PageCommand) -> int:
@@ -314,7 +311,7 @@ def at_page(parsed: PageCommand, page: int) -> PageCommand:
     return Follows(parsed.user_id, page, parsed.size)
 
 
-_EDITABLE = ("template", "script", "reference")
+EDITABLE = ("template", "script", "reference")
 _EXAMPLE_IDS = {"user_id": 998, "customer_id": 1001}
 NOTHING_CHANGED = N_("Nothing changed: edit the template, script or reference, or press Cancel.")
 _TOO_LARGE = {
@@ -363,30 +360,15 @@ def _digest(text: str) -> str:
     return fingerprint([{"text": text}])
 
 
-def shown_digests(relation: Relation) -> dict[str, str]:
+def shown_digests(shown: dict[str, str]) -> dict[str, str]:
     """What the edit form showed, digested: fields left as shown are not sent back."""
-    shown = ui.edit_form_values(relation)
-    return {name: _digest(shown[name].strip()) for name in _EDITABLE}
+    return {name: _digest(shown[name].strip()) for name in EDITABLE}
 
 
 def read_edit_form(values: dict[str, str | None], shown: dict[str, str]) -> dict[str, str]:
     """The fields a person changed; an emptied field is sent empty, to clear it."""
-    typed = {name: values.get(name) or "" for name in _EDITABLE}
+    typed = {name: values.get(name) or "" for name in EDITABLE}
     return {name: text for name, text in typed.items() if _digest(text) != shown.get(name)}
-
-
-def ticked_keys(state_values: dict[str, Any]) -> frozenset[RelationKey]:
-    """The relations whose tick boxes are ticked in a message's state."""
-    keys = set()
-    for elements in state_values.values():
-        for action_id, state in elements.items():
-            if not action_id.startswith(f"{ui.TICK_ACTION}:"):
-                continue
-            for option in state.get("selected_options") or []:
-                key = ui.parse_key_value(option.get("value", ""))
-                if key is not None:
-                    keys.add(key)
-    return frozenset(keys)
 
 
 def texts_detail(relation: NewRelation) -> str:
@@ -404,7 +386,7 @@ def target_of(parsed: object) -> str:
         case ListRelations() | Follows():
             return command_text(parsed)
         case GetRelation(key) | OpenEditModal(key):
-            return ui.target(key)
+            return key_text(key)
         case PreviewDelete(selection):
-            return selection.to_text()
+            return selection.encode()
     return ""

@@ -13,17 +13,25 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import user_customer as ui
 from bot.blocks.common import escape, fallback_text, notice
-from bot.blocks.help import UC_EXAMPLES, UC_GRAMMAR
+from bot.blocks.help import USER_CUSTOMER_EXAMPLES, USER_CUSTOMER_GRAMMAR
 from bot.clients.errors import BackendError
 from bot.i18n import N_, Messages
 from bot.models import RelationKey, RelationSelection, fingerprint
 from bot.roles import Role
 from handlers import common
 from handlers.common import Help, OpenAddModal, ShowAudit, invocation_of, show_audit
+from handlers.user_customer import payloads
+from handlers.user_customer.cards import (
+    delete_preview,
+    lookup_failed,
+    lookup_placeholder,
+    missing_relation,
+    relation_message,
+)
 from handlers.user_customer.forms import RelationForms
 from handlers.user_customer.grammar import (
+    Command,
     Follows,
     GetRelation,
     ListRelations,
@@ -31,13 +39,19 @@ from handlers.user_customer.grammar import (
     OpenEditModal,
     PageCommand,
     PreviewDelete,
-    UcCommand,
     command_text,
-    parse_uc_command,
+    parse_command,
     target_of,
+)
+from handlers.user_customer.listing import list_message, list_summary, listing_of
+from handlers.user_customer.payloads import (
+    LookupValue,
+    MenuChoice,
+    RowBlockId,
+    pageable,
     ticked_keys,
 )
-from handlers.user_customer.views import listing, looking_up
+from handlers.user_customer.views import looking_up
 
 log = logging.getLogger("handlers.user_customer")
 FEATURE = "uc"
@@ -63,31 +77,31 @@ class Invocation(common.Invocation):
 class UserCustomerHandlers(RelationForms):
     feature = FEATURE
     command = "/uc"
-    grammar = UC_GRAMMAR
-    examples = UC_EXAMPLES
+    grammar = USER_CUSTOMER_GRAMMAR
+    examples = USER_CUSTOMER_EXAMPLES
     needs = _NEEDS
 
-    def parse(self, text: str) -> UcCommand:
-        return parse_uc_command(text)
+    def parse(self, text: str) -> Command:
+        return pageable(parse_command(text))
 
     def placeholder(self, t: Messages, parsed: object) -> list[Block] | None:
         what = looking_up(t, parsed)
-        return None if what is None else ui.lookup_placeholder(t, what)
+        return None if what is None else lookup_placeholder(t, what)
 
     def target(self, parsed: object) -> str:
         return target_of(parsed)
 
     def register(self, app: AsyncApp) -> None:
         app.command("/uc")(self.on_command)
-        app.action(ui.MENU_ACTION)(self.on_menu)
-        for action_id in (ui.PREVIOUS_ACTION, ui.NEXT_ACTION, ui.RETRY_ACTION):
+        app.action(payloads.MENU_ACTION)(self.on_menu)
+        for action_id in (payloads.PREVIOUS_ACTION, payloads.NEXT_ACTION, payloads.RETRY_ACTION):
             app.action(action_id)(self.on_again)
-        app.action(re.compile(f"^{re.escape(ui.TICK_ACTION)}:"))(self.on_tick)
-        app.action(ui.SHARE_ACTION)(self.on_share)
-        app.action(ui.DELETE_SELECTED_ACTION)(self.on_delete_selected)
-        app.action(ui.DISMISS_ACTION)(self.on_dismiss)
-        app.view(ui.ADD_CALLBACK)(self.on_add_submitted)
-        app.view(ui.EDIT_CALLBACK)(self.on_edit_submitted)
+        app.action(re.compile(f"^{re.escape(payloads.TICK_ACTION)}:"))(self.on_tick)
+        app.action(payloads.SHARE_ACTION)(self.on_share)
+        app.action(payloads.DELETE_SELECTED_ACTION)(self.on_delete_selected)
+        app.action(payloads.DISMISS_ACTION)(self.on_dismiss)
+        app.view(payloads.ADD_CALLBACK)(self.on_add_submitted)
+        app.view(payloads.EDIT_CALLBACK)(self.on_edit_submitted)
 
     async def on_menu(
         self,
@@ -99,9 +113,8 @@ class UserCustomerHandlers(RelationForms):
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        value = (action.get("selected_option") or {}).get("value", "")
-        here = _invocation(body, respond, client, context)
-        await self._from_value(value, here, (OpenEditModal, PreviewDelete))
+        choice = MenuChoice.decode((action.get("selected_option") or {}).get("value"))
+        await self._authorized_run(choice.command, _invocation(body, respond, client, context))
 
     async def on_again(
         self,
@@ -120,7 +133,7 @@ class UserCustomerHandlers(RelationForms):
             in_place=True,
             ticked=ticked_keys(body.get("state", {}).get("values", {})),
         )
-        await self._from_value(action.get("value", ""), here, (ListRelations, Follows, GetRelation))
+        await self._authorized_run(LookupValue.decode(action.get("value")).lookup, here)
 
     async def on_tick(
         self,
@@ -133,16 +146,13 @@ class UserCustomerHandlers(RelationForms):
     ) -> None:
         """Redraw the page, fetched afresh, so "Delete selected" names what is ticked now."""
         await ack()
-        command = ui.command_of_row(action.get("block_id") or "")
-        if command is None:
-            log.warning("tick outside a row", extra={"block_id": action.get("block_id")})
-            return
+        row = RowBlockId.decode(action.get("block_id"))
         here = replace(
             _invocation(body, respond, client, context),
             in_place=True,
             ticked=ticked_keys(body.get("state", {}).get("values", {})),
         )
-        await self._from_value(command, here, (ListRelations, Follows))
+        await self._authorized_run(row.page, here)
 
     async def on_share(
         self,
@@ -155,10 +165,7 @@ class UserCustomerHandlers(RelationForms):
     ) -> None:
         await ack()
         here = _invocation(body, respond, client, context)
-        parsed = parse_uc_command(action.get("value", ""))
-        if not isinstance(parsed, ListRelations | Follows | GetRelation):
-            log.warning("unreadable share value", extra={"value": action.get("value")})
-            return
+        parsed = LookupValue.decode(action.get("value")).lookup
         if await self.authorized(parsed, here) and await self.look(
             parsed, await self.reader(here), shared=True
         ):
@@ -174,21 +181,10 @@ class UserCustomerHandlers(RelationForms):
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        here = _invocation(body, respond, client, context)
-        try:
-            parsed = PreviewDelete(RelationSelection.parse(action.get("value", "")))
-        except ValueError:
-            log.warning("unreadable selection", extra={"value": action.get("value")})
-            return
-        if await self.authorized(parsed, here):
-            await self.run(parsed, here)
+        parsed = PreviewDelete(RelationSelection.decode(action.get("value")))
+        await self._authorized_run(parsed, _invocation(body, respond, client, context))
 
-    async def _from_value(self, value: str, here: Invocation, accepted: tuple[type, ...]) -> None:
-        """Run the command text a button or menu carries, if it is one this control may send."""
-        parsed = parse_uc_command(value)
-        if not isinstance(parsed, accepted):
-            log.warning("unexpected value", extra={"value": value})
-            return
+    async def _authorized_run(self, parsed: object, here: Invocation) -> None:
         if await self.authorized(parsed, here):
             await self.run(parsed, here)
 
@@ -221,7 +217,7 @@ class UserCustomerHandlers(RelationForms):
                 text, blocks = await self._page(parsed, here, shared=shared)
         except BackendError as error:
             log.info("lookup failed", extra={"user": here.user, "error": type(error).__name__})
-            blocks = ui.lookup_failed(here.t, error, command_text(parsed), here.ref)
+            blocks = lookup_failed(here.t, error, LookupValue(lookup=parsed), here.ref)
             await self._reply(here, error.say(here.t), blocks)
             return False
         log.info("lookup", extra={"user": here.user, "query": command_text(parsed)})
@@ -237,16 +233,16 @@ class UserCustomerHandlers(RelationForms):
             page = await self.deps.relations.follows(
                 parsed.user_id, page=parsed.page, size=parsed.size
             )
-        blocks = ui.list_message(
+        blocks = list_message(
             here.t,
-            listing(here.t, parsed, page),
+            listing_of(here.t, parsed, page),
             page,
             ticked=here.ticked,
             editable=self.deps.roles.allows(here.user, Role.EDITOR),
             correlation_id=here.ref,
             shared_by=here.user if shared else None,
         )
-        return ui.list_summary(here.t, page), blocks
+        return list_summary(here.t, page), blocks
 
     async def _relation(
         self, key: RelationKey, here: Invocation, *, shared: bool
@@ -257,12 +253,11 @@ class UserCustomerHandlers(RelationForms):
         if relation is None:
             return (
                 t("No relation between user %(user)s and customer %(customer)s", **pair),
-                ui.missing_relation(t, key, here.ref),
+                missing_relation(t, key, here.ref),
             )
-        blocks = ui.relation_message(
+        blocks = relation_message(
             t,
             relation,
-            command=command_text(GetRelation(key)),
             editable=self.deps.roles.allows(here.user, Role.EDITOR),
             correlation_id=here.ref,
             shared_by=here.user if shared else None,
@@ -291,7 +286,7 @@ class UserCustomerHandlers(RelationForms):
             return
         existing = [relation for key in keys if (relation := found[key]) is not None]
         missing = [key for key in keys if found[key] is None]
-        blocks = ui.delete_preview(
+        blocks = delete_preview(
             here.t,
             existing,
             missing,
