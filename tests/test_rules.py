@@ -12,13 +12,17 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.blocks import approvals, audit, bindings, common, home, user_customer
+from bot.blocks import audit, common, home, user_customer
 from bot.clients.errors import BackendTimeout
 from bot.i18n import LANGUAGE_NAMES, Messages, messages
 from bot.models import AccountSource, Binding, BindingQuery, Relation, RelationKey, RelationPage
 from bot.roles import Role
 from bot.sandbox.blockkit import check_blocks, check_view
 from bot.store import ApprovalRequest, ApprovalStatus, AuditEntry
+from handlers.approvals import cards as approval_cards
+from handlers.approvals import views as approvals
+from handlers.bindings import cards as bindings
+from handlers.bindings import views as binding_forms
 
 NASTY = "<!channel> <@U1> &amp; *bold* `tick` " + "長い備考" * 2000
 
@@ -96,9 +100,12 @@ def test_cards_previews_and_modals_with_huge_values_fit(t: Messages) -> None:
     assert_fits([bindings.binding_card(t, big, interactive=True)])
     assert_fits(bindings.delete_preview(t, big, fingerprint="f" * 12, correlation_id="r"))
     assert (
-        check_view(bindings.edit_modal(t, bindings.EditForm.of(big), binding=big).to_dict()) == []
+        check_view(
+            binding_forms.edit_modal(t, binding_forms.EditForm.of(big), binding=big).to_dict()
+        )
+        == []
     )
-    assert check_view(bindings.add_modal(t).to_dict()) == []
+    assert check_view(binding_forms.add_modal(t).to_dict()) == []
 
 
 def test_a_full_relation_page_fits_with_ticks_and_menus(t: Messages) -> None:
@@ -157,9 +164,9 @@ def test_approval_cards_of_large_requests_fit_in_every_state(
     t: Messages, status: ApprovalStatus
 ) -> None:
     relations = [relation(998, i).model_dump(mode="json") for i in range(500)]
-    assert_fits(approvals.approval_card(t, request("user_customer", relations, status)))
+    assert_fits(approval_cards.approval_card(t, request("user_customer", relations, status)))
     many_bindings = [binding(i).model_dump(mode="json") for i in range(1, 40)]
-    assert_fits(approvals.approval_card(t, request("binding", many_bindings, status)))
+    assert_fits(approval_cards.approval_card(t, request("binding", many_bindings, status)))
     assert_fits(approvals.filed_notice(t, request("binding", many_bindings, status), "C1", "r"))
 
 

@@ -15,8 +15,6 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import approvals as ui
-from bot.blocks.bindings import DELETE_ACTION as BINDING_DELETE_ACTION
 from bot.blocks.common import (
     code,
     escape,
@@ -32,8 +30,9 @@ from bot.payloads import BindingDeleteButton, RelationsDeleteButton, RequestRef
 from bot.records import BindingDeletion, Deletion, RelationDeletion
 from bot.roles import Role, refusal
 from bot.store import ApprovalRequest, ApprovalStatus, RecordsClaimed
-from handlers.approvals.cards import ApprovalCards
-from handlers.approvals.views import ATTEMPTS, card_text, no_longer_pending
+from handlers.approvals import cards, views
+from handlers.approvals.announce import ApprovalCards
+from handlers.bindings.cards import DELETE_ACTION as BINDING_DELETE_ACTION
 from handlers.common import audit, channel_of, refuse, view_values
 
 log = logging.getLogger("handlers.approvals")
@@ -45,10 +44,10 @@ class ApprovalHandlers(ApprovalCards):
     def register(self, app: AsyncApp) -> None:
         app.action(BINDING_DELETE_ACTION)(self.on_binding_delete)
         app.action(RELATIONS_DELETE_ACTION)(self.on_relations_delete)
-        app.action(ui.APPROVE_ACTION)(self.on_approve)
-        app.action(ui.REJECT_ACTION)(self.on_reject)
-        app.view(ui.REJECT_CALLBACK)(self.on_reject_reason)
-        app.action(ui.CANCEL_ACTION)(self.on_cancel)
+        app.action(cards.APPROVE_ACTION)(self.on_approve)
+        app.action(cards.REJECT_ACTION)(self.on_reject)
+        app.view(views.REJECT_CALLBACK)(self.on_reject_reason)
+        app.action(views.CANCEL_ACTION)(self.on_cancel)
 
     # ---- filing ----
 
@@ -134,7 +133,7 @@ class ApprovalHandlers(ApprovalCards):
             await _tell(
                 t,
                 respond,
-                ui.already_requested(t, claimed.holders, len(records)),
+                views.already_requested(t, claimed.holders, len(records)),
                 ref,
                 replace=True,
             )
@@ -154,8 +153,8 @@ class ApprovalHandlers(ApprovalCards):
         try:
             posted = await client.chat_postMessage(
                 channel=card_channel,
-                text=fallback_text(card_text(t, request)),
-                blocks=ui.approval_card(t, request),
+                text=fallback_text(views.card_text(t, request)),
+                blocks=cards.approval_card(t, request),
             )
         except SlackApiError as error:
             # No card, no approver: a request nobody can see must not stay pending.
@@ -178,7 +177,7 @@ class ApprovalHandlers(ApprovalCards):
         await self.service.attach_message(request, posted["channel"], posted["ts"])
         await respond(
             text=fallback_text(t("Request #%(id)s filed", id=request.id)),
-            blocks=ui.filed_notice(t, request, card_channel, ref),
+            blocks=views.filed_notice(t, request, card_channel, ref),
             replace_original=True,
         )
         await self._audit(request, user, "request delete", f"filed #{request.id}")
@@ -241,7 +240,9 @@ class ApprovalHandlers(ApprovalCards):
             return
         # The trigger dies 3 s after the click: open the modal before reading anything.
         t = self.deps.locales.known(user)
-        await client.views_open(trigger_id=body["trigger_id"], view=ui.reject_modal(t, request_id))
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=views.reject_modal(t, request_id)
+        )
 
     async def on_reject_reason(
         self,
@@ -365,7 +366,7 @@ class ApprovalHandlers(ApprovalCards):
         if why is None:
             return None
         if why == "needs approver":
-            sentence = f":no_entry: {refusal(t, Role.APPROVER, t(ATTEMPTS[attempt]))}"
+            sentence = f":no_entry: {refusal(t, Role.APPROVER, t(views.ATTEMPTS[attempt]))}"
             detail = f"needs {Role.APPROVER.value}"
         else:
             sentence = t(
@@ -388,7 +389,7 @@ class ApprovalHandlers(ApprovalCards):
         ref: str,
     ) -> None:
         """Someone acted on a request that is no longer pending: say what it is now."""
-        sentence = no_longer_pending(t, request)
+        sentence = views.no_longer_pending(t, request)
         if request.status is ApprovalStatus.EXPIRED:
             await self._redraw(client, request)
         if respond is not None:
