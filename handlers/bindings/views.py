@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import Block, InputBlock, Option, PlainTextObject, 
 from slack_sdk.models.views import View
 
 from bot.blocks.common import (
+    TEXT_INPUT_LIMIT,
     ModalOutcome,
     Shown,
     changed_fields,
@@ -98,7 +99,7 @@ FormValues = dict[str, str | None]
 
 def _digest(text: str) -> str:
     # What a text input shows (cut to what it holds), as its value comes back (stripped).
-    return fingerprint([{"text": plain(text, 3000).strip()}])
+    return fingerprint([{"text": plain(text, TEXT_INPUT_LIMIT).strip()}])
 
 
 class EditForm(BaseModel):
