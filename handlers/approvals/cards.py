@@ -5,9 +5,6 @@ Pure: the stored request in, Block Kit out, redrawn in place after every transit
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.blocks.common import (
@@ -23,13 +20,17 @@ from bot.blocks.common import (
 )
 from bot.blocks.dates import slack_date
 from bot.i18n import N_, Messages, Sentence
-from bot.models import AccountSource, Binding, Relation
+from bot.models import Binding, BindingKey, Relation, RelationKey
 from bot.records import (
     ApprovalRequest,
     ApprovalStatus,
     BindingDeletion,
+    Executed,
+    Interrupted,
+    NothingDeleted,
+    RecordKey,
     RecordOutcome,
-    deletion_from,
+    Stale,
 )
 from handlers.bindings.cards import binding_card
 
@@ -41,11 +42,9 @@ SHOWN_RECORDS = 10
 
 
 def summary(t: Messages, request: ApprovalRequest) -> str:
-    """What the request would delete, in the reader's words (rebuilt from its operation;
+    """What the request would delete, in the reader's words (rebuilt from its deletion;
     the stored `summary` is the English the audit log keeps)."""
-    if not request.operation:
-        return request.summary
-    deletion = deletion_from(request.operation)
+    deletion = request.deletion
     if isinstance(deletion, BindingDeletion):
         return t(
             "the %(source)s binding of contact %(cid)s",
@@ -68,8 +67,7 @@ def summary(t: Messages, request: ApprovalRequest) -> str:
     )
 
 
-def relation_line(t: Messages, record: dict[str, Any]) -> str:
-    relation = Relation.model_validate(record)
+def relation_line(t: Messages, relation: Relation) -> str:
     return t(
         "user %(user)s → customer %(customer)s · ref %(ref)s · created %(created)s",
         user=code(relation.user_id),
@@ -82,10 +80,11 @@ def relation_line(t: Messages, record: dict[str, Any]) -> str:
 def _records(t: Messages, request: ApprovalRequest) -> list[Block]:
     shown = request.snapshot[:SHOWN_RECORDS]
     more = len(request.snapshot) - len(shown)
-    if request.kind == "binding":
-        blocks = [binding_card(t, Binding.model_validate(r), interactive=False) for r in shown]
-    else:
-        blocks = [section("\n".join(relation_line(t, r) for r in shown))]
+    bindings = [record for record in shown if isinstance(record, Binding)]
+    relations = [record for record in shown if isinstance(record, Relation)]
+    blocks: list[Block] = [binding_card(t, binding, interactive=False) for binding in bindings]
+    if relations:
+        blocks.append(section("\n".join(relation_line(t, r) for r in relations)))
     if more > 0:
         blocks.append(
             context(
@@ -178,9 +177,8 @@ def _status(t: Messages, request: ApprovalRequest) -> str:
         )
     if request.status is ApprovalStatus.EXPIRED:
         line += f" · {slack_date(request.finished_at or request.expires_at)}"
-    interrupted = (request.result or {}).get("interrupted")
-    if isinstance(interrupted, dict):
-        by = interrupted.get("approved_by")
+    if isinstance(request.result, Interrupted):
+        by = request.result.approved_by
         line += "\n" + (
             t(
                 "An approval by %(user)s was interrupted before anything was sent; "
@@ -215,9 +213,9 @@ def _decision_buttons(t: Messages, request: ApprovalRequest) -> Block:
 
 
 def _outcome(t: Messages, request: ApprovalRequest) -> list[Block]:
-    result = request.result or {}
+    result = request.result
     if request.status is ApprovalStatus.STALE:
-        changes = result.get("changes", [])
+        changes = result.changes if isinstance(result, Stale) else []
         listed = "\n".join(f"• {escape(change)}" for change in changes[:SHOWN_RECORDS])
         return [
             section(
@@ -228,9 +226,9 @@ def _outcome(t: Messages, request: ApprovalRequest) -> list[Block]:
                 )
             )
         ]
-    if result.get("error"):
+    if isinstance(result, NothingDeleted):
         return [section(f":x: {escape(_failure(t, result))}")]
-    outcomes = [RecordOutcome(**o) for o in result.get("outcomes", [])]
+    outcomes = result.outcomes if isinstance(result, Executed) else []
     if not outcomes:
         return []
     lines = [_outcome_line(t, o) for o in outcomes[:SHOWN_RECORDS]]
@@ -240,28 +238,25 @@ def _outcome(t: Messages, request: ApprovalRequest) -> list[Block]:
     return [section("\n".join(lines))]
 
 
-def _failure(t: Messages, result: dict[str, Any]) -> str:
+def _failure(t: Messages, result: NothingDeleted) -> str:
     """Why nothing was deleted; older rows hold only the English."""
-    if isinstance(result.get("message"), str):
-        error = Sentence(result["message"], **(result.get("params") or {})).say(t)
+    if result.message is not None:
+        error = Sentence(result.message, **(result.params or {})).say(t)
         return t("Nothing was deleted: %(error)s", error=error)
-    return str(result["error"])
+    return result.error
 
 
-# The record names the store keeps (bot.deletions), read back to be said in each language.
-_CONTACT = re.compile(r"contact (\d+) (\w+)")
-_CUSTOMER = re.compile(r"customer (\d+) of user (\d+)")
-
-
-def record_name(t: Messages, record: str) -> str:
-    """`contact 30851821 dingding` as the reader says it (联系人 30851821 钉钉); as stored
-    when it is not one of the two shapes."""
-    if (contact := _CONTACT.fullmatch(record)) and (
-        source := AccountSource.parse(contact[2])
-    ) is not None:
-        return t("contact %(cid)s %(source)s", cid=contact[1], source=t(source.label))
-    if customer := _CUSTOMER.fullmatch(record):
-        return t("customer %(customer)s of user %(user)s", customer=customer[1], user=customer[2])
+def record_name(t: Messages, record: RecordKey | str) -> str:
+    """A record as the reader says it (联系人 30851821 钉钉); a name stored in no shape we
+    know, as stored."""
+    if isinstance(record, BindingKey):
+        return t("contact %(cid)s %(source)s", cid=record.cid, source=t(record.source.label))
+    if isinstance(record, RelationKey):
+        return t(
+            "customer %(customer)s of user %(user)s",
+            customer=record.customer_id,
+            user=record.user_id,
+        )
     return record
 
 

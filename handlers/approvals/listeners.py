@@ -24,7 +24,6 @@ from bot.blocks.common import (
     notice,
 )
 from bot.clients.errors import BackendError
-from bot.deletions import feature_of
 from bot.i18n import N_, Messages
 from bot.payloads import BindingDeleteButton, RelationsDeleteButton, RequestRef
 from bot.records import BindingDeletion, Deletion, RelationDeletion
@@ -90,7 +89,7 @@ class ApprovalHandlers(ApprovalCards):
     ) -> None:
         """File what the preview showed, if it is still exactly that, and post the card."""
         user = body["user"]["id"]
-        feature = feature_of(deletion.kind)
+        feature = deletion.kind
         if not self.deps.roles.allows(user, Role.EDITOR):
             await refuse(
                 self.deps,

@@ -9,7 +9,7 @@ from slack_sdk.models.views import View
 from bot.blocks.common import button, escape, footer, form_modal, quoted, section, text_input
 from bot.blocks.dates import slack_date
 from bot.i18n import N_, Messages
-from bot.records import ApprovalRequest, ApprovalStatus, RecordOutcome
+from bot.records import ApprovalRequest, ApprovalStatus, Executed
 from handlers.approvals.cards import status_line, status_word, summary
 
 CANCEL_ACTION = "approval_cancel"
@@ -156,7 +156,7 @@ def requester_update(t: Messages, request: ApprovalRequest) -> str:
         ]
     if request.reason:
         parts.append(t("Reason: %(reason)s", reason=quoted(t, request.reason, 500)))
-    outcomes = [RecordOutcome(**o) for o in (request.result or {}).get("outcomes", [])]
+    outcomes = request.result.outcomes if isinstance(request.result, Executed) else []
     unknown = [o for o in outcomes if o.unknown]
     failed = [o for o in outcomes if not o.deleted and not o.unknown]
     if failed:

@@ -23,9 +23,9 @@ from bot.blocks.common import (
 )
 from bot.blocks.help import BINDING_EXAMPLES, BINDING_GRAMMAR
 from bot.clients.errors import BackendError
-from bot.deletions import current_records
+from bot.deletions import current_records, digest
 from bot.i18n import N_, SOURCE_LANGUAGE, Messages, messages
-from bot.models import Binding, BindingKey, BindingQuery, NewBinding, fingerprint
+from bot.models import Binding, BindingKey, BindingQuery, NewBinding
 from bot.records import BindingDeletion
 from bot.roles import Role
 from handlers.bindings import cards
@@ -327,7 +327,7 @@ class BindingHandlers(FeatureHandlers):
                 cards.delete_preview(
                     t,
                     Binding.model_validate(records[0]),
-                    fingerprint=fingerprint(records),
+                    fingerprint=digest(records),
                     correlation_id=here.ref,
                 )
                 if records
