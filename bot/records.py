@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -106,6 +106,10 @@ class Decision:
 
     won: bool
     request: ApprovalRequest
+
+
+# Why a person may not decide a request, as the audit log says it.
+Refusal = Literal["needs approver", "own request"]
 
 
 class RecordsClaimed(Exception):

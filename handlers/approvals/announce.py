@@ -78,13 +78,7 @@ class ApprovalCards:
             await client.chat_update(
                 channel=request.message_channel,
                 ts=request.message_ts,
-                text=fallback_text(
-                    t(
-                        "Delete request #%(id)s: %(status)s",
-                        id=request.id,
-                        status=cards.status_word(t, request.status),
-                    )
-                ),
+                text=fallback_text(views.card_state_text(t, request)),
                 blocks=cards.approval_card(t, request),
             )
         except SlackApiError as error:

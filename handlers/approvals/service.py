@@ -3,16 +3,11 @@ running an approved delete, and the audit rows. The listeners turn each answer i
 
 from __future__ import annotations
 
-from typing import Literal
-
 from bot.deletions import current_records, digest, restricted_to
 from bot.deps import Deps
 from bot.execution import Executions
-from bot.records import ApprovalRequest, ApprovalStatus, Decision, Deletion, Record
+from bot.records import ApprovalRequest, ApprovalStatus, Decision, Deletion, Record, Refusal
 from bot.roles import Role
-
-# Why a person may not decide a request, as the audit log says it.
-Refusal = Literal["needs approver", "own request"]
 
 
 class ApprovalService:

@@ -8,8 +8,10 @@ from slack_sdk.models.views import View
 
 from bot.blocks.common import button, escape, footer, form_modal, quoted, section, text_input
 from bot.blocks.dates import slack_date
+from bot.clients.errors import BackendError
 from bot.i18n import N_, Messages
-from bot.records import ApprovalRequest, ApprovalStatus, Executed
+from bot.records import ApprovalRequest, ApprovalStatus, Executed, Refusal
+from bot.roles import Role, refusal
 from handlers.approvals.cards import status_line, status_word, summary
 
 CANCEL_ACTION = "approval_cancel"
@@ -205,3 +207,69 @@ def reject_modal(t: Messages, request_id: int) -> View:
         ],
         str(request_id),
     )
+
+
+# ---- what the listeners say ------------------------------------------------------------------
+
+
+def card_state_text(t: Messages, request: ApprovalRequest) -> str:
+    """The redrawn card's notification text."""
+    return t(
+        "Delete request #%(id)s: %(status)s", id=request.id, status=status_word(t, request.status)
+    )
+
+
+def filed_text(t: Messages, request: ApprovalRequest) -> str:
+    return t("Request #%(id)s filed", id=request.id)
+
+
+def nothing_filed(t: Messages, error: BackendError) -> str:
+    return t(":x: %(error)s Nothing was filed.", error=escape(error.say(t)))
+
+
+def changed_since_preview(t: Messages) -> str:
+    return t(
+        ":warning: What would be deleted changed since the preview, so nothing was "
+        "filed. Run the delete command again to see it as it is now."
+    )
+
+
+def not_posted(t: Messages, channel: str, reason: str) -> str:
+    """The card could not be posted; `reason` is Slack's error, already in code style."""
+    return t(
+        ":x: The request could not be posted to %(channel)s (Slack said %(reason)s), "
+        "so nothing was filed. Invite the bot to that channel, or ask an admin to "
+        "check APPROVAL_CHANNEL.",
+        channel=f"<#{escape(channel)}>",
+        reason=reason,
+    )
+
+
+def no_such_request(t: Messages, request_id: int) -> str:
+    return t("There is no delete request #%(id)s.", id=request_id)
+
+
+def reason_needed(t: Messages) -> str:
+    return t("Say why, for the requester.")
+
+
+def only_the_requester_cancels(t: Messages, request: ApprovalRequest) -> str:
+    return t(
+        "Only %(requester)s, who filed #%(id)s, can cancel it.",
+        requester=f"<@{request.requester}>",
+        id=request.id,
+    )
+
+
+def cancelled(t: Messages, request: ApprovalRequest) -> str:
+    return t(
+        ":leftwards_arrow_with_hook: Request #%(id)s cancelled; nothing was deleted.",
+        id=request.id,
+    )
+
+
+def may_not_decide(t: Messages, request: ApprovalRequest, why: Refusal, attempt: str) -> str:
+    """Why this person may not approve, reject or cancel the request."""
+    if why == "needs approver":
+        return f":no_entry: {refusal(t, Role.APPROVER, t(ATTEMPTS[attempt]))}"
+    return t(":no_entry: You filed request #%(id)s; a second person must decide it.", id=request.id)
