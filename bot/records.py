@@ -1,7 +1,7 @@
 """Typed records that the store, the approvals service and the views share.
 
-Pydantic and the standard library only: views (bot/blocks) read these without loading the
-database layer (bot/store) or an HTTP client (bot/clients).
+Pydantic and the standard library only: views (each feature's cards and views) read these
+without loading the database layer (bot/store) or an HTTP client (bot/clients).
 """
 
 from __future__ import annotations
