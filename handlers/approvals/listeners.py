@@ -22,6 +22,7 @@ from bot.blocks.common import (
     mrkdwn_text,
     notice,
 )
+from bot.blocks.user_customer import DELETE_ACTION as RELATIONS_DELETE_ACTION
 from bot.clients.errors import BackendError
 from bot.i18n import N_, Messages
 from bot.payloads import BindingDeleteButton, RelationsDeleteButton, RequestRef
@@ -34,8 +35,6 @@ from handlers.bindings.cards import DELETE_ACTION as BINDING_DELETE_ACTION
 from handlers.common import audit, channel_of, refuse, view_values
 
 log = logging.getLogger("handlers.approvals")
-
-RELATIONS_DELETE_ACTION = "uc_delete"
 
 
 class ApprovalHandlers(ApprovalCards):
