@@ -3,6 +3,7 @@ rows written by older versions still read."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.i18n import messages
 from bot.models import AccountSource, Binding, BindingKey, Relation, RelationKey, RelationSelection
 from bot.records import (
     ApprovalRequest,
@@ -30,6 +32,7 @@ from bot.records import (
     result_from,
     result_json,
 )
+from handlers.approvals.cards import approval_card
 
 ids = st.integers(min_value=1, max_value=10**12)
 binding_keys = st.builds(BindingKey, cid=ids, source=st.sampled_from(AccountSource))
@@ -186,3 +189,43 @@ def test_a_stored_row_decodes_once_into_a_typed_request() -> None:
     binding = Binding(cid=1, source=AccountSource.OPEN, open_id="o")
     as_binding = {**row, "snapshot": [binding.model_dump(mode="json")], "result": None}
     assert ApprovalRequest.model_validate(as_binding).snapshot == [binding]
+
+
+def test_an_old_rows_card_says_what_it_said() -> None:
+    """A request filed and run by an older version: the card names its records and checks."""
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    binding = Binding(cid=30851821, source=AccountSource.WORK_WECHAT, open_id="o")
+    row = {
+        "id": 3,
+        "kind": "binding",
+        "requester": "U0AGENT",
+        "channel_id": "C0SUPPORT",
+        "operation": {"kind": "binding", "cid": 30851821, "source": "workWechat"},
+        "snapshot": [binding.model_dump(mode="json")],
+        "summary": "the WeCom binding of contact 30851821",
+        "status": "unknown",
+        "created_at": now,
+        "expires_at": now + timedelta(days=1),
+        "decided_by": "U0APP",
+        "decided_at": now,
+        "reason": None,
+        "result": {
+            "outcomes": [
+                {
+                    "record": "contact 30851821 workwechat",
+                    "deleted": False,
+                    "sentence": "no answer",
+                    "unknown": True,
+                    "check": "/binding 30851821 workwechat",
+                }
+            ]
+        },
+        "finished_at": now,
+        "message_channel": None,
+        "message_ts": None,
+    }
+    t = messages("en")
+    request = ApprovalRequest.model_validate(row)
+    shown = json.dumps([block.to_dict() for block in approval_card(t, request)])
+    assert "contact 30851821 WeCom: no answer Check with `/binding 30851821 workwechat`." in shown
+    assert "the WeCom binding of contact 30851821" in shown

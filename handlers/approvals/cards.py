@@ -246,7 +246,7 @@ def _failure(t: Messages, result: NothingDeleted) -> str:
     return result.error
 
 
-def record_name(t: Messages, record: RecordKey | str) -> str:
+def said_record(t: Messages, record: RecordKey | str) -> str:
     """A record as the reader says it (联系人 30851821 钉钉); a name stored in no shape we
     know, as stored."""
     if isinstance(record, BindingKey):
@@ -262,7 +262,7 @@ def record_name(t: Messages, record: RecordKey | str) -> str:
 
 def _outcome_line(t: Messages, outcome: RecordOutcome) -> str:
     said = escape(outcome.say(t))
-    name = escape(record_name(t, outcome.record))
+    name = escape(said_record(t, outcome.record))
     if outcome.unknown:
         check = (
             " " + t("Check with %(command)s.", command=f"`{escape(outcome.check)}`")
