@@ -155,31 +155,41 @@ def test_a_result_of_no_known_shape_is_refused() -> None:
         result_from({"outcomes": [], "changes": []})
 
 
-def test_a_stored_row_decodes_once_into_a_typed_request() -> None:
-    """What the store's row holds (JSON columns as Python values), as an older version wrote it."""
-    now = datetime(2026, 11, 22, tzinfo=UTC)
-    relation = Relation(user_id=998, customer_id=1001, reference="ref")
-    row = {
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def _row(**columns: Any) -> dict[str, Any]:
+    """A stored request as its row holds it (JSON columns as Python values)."""
+    return {
         "id": 7,
-        "kind": "user_customer",
         "requester": "U0AGENT",
         "channel_id": "C0SUPPORT",
-        "operation": {"kind": "user_customer", "selection": "998:1001"},
-        "snapshot": [relation.model_dump(mode="json")],
-        "summary": "1 relation of user 998",
+        "summary": "s",
         "status": "executed",
-        "created_at": now,
-        "expires_at": now + timedelta(days=1),
+        "created_at": NOW,
+        "expires_at": NOW + timedelta(days=1),
         "decided_by": "U0APP",
-        "decided_at": now,
+        "decided_at": NOW,
         "reason": None,
-        "result": {
-            "outcomes": [{"record": "customer 1001 of user 998", "deleted": True, "sentence": "d"}]
-        },
-        "finished_at": now,
+        "result": None,
+        "finished_at": NOW,
         "message_channel": None,
         "message_ts": None,
+        **columns,
     }
+
+
+def test_a_stored_row_decodes_once_into_a_typed_request() -> None:
+    """As an older version wrote it: the relations' kind was `user_customer`."""
+    relation = Relation(user_id=998, customer_id=1001, reference="ref")
+    row = _row(
+        kind="user_customer",
+        operation={"kind": "user_customer", "selection": "998:1001"},
+        snapshot=[relation.model_dump(mode="json")],
+        result={
+            "outcomes": [{"record": "customer 1001 of user 998", "deleted": True, "sentence": "d"}]
+        },
+    )
     request = ApprovalRequest.model_validate(row)
     assert request.deletion == RelationDeletion(RelationSelection.parse("998:1001"))
     assert request.deletion.kind == "uc"
@@ -193,37 +203,21 @@ def test_a_stored_row_decodes_once_into_a_typed_request() -> None:
 
 def test_an_old_rows_card_says_what_it_said() -> None:
     """A request filed and run by an older version: the card names its records and checks."""
-    now = datetime(2026, 11, 22, tzinfo=UTC)
     binding = Binding(cid=30851821, source=AccountSource.WORK_WECHAT, open_id="o")
-    row = {
-        "id": 3,
-        "kind": "binding",
-        "requester": "U0AGENT",
-        "channel_id": "C0SUPPORT",
-        "operation": {"kind": "binding", "cid": 30851821, "source": "workWechat"},
-        "snapshot": [binding.model_dump(mode="json")],
-        "summary": "the WeCom binding of contact 30851821",
-        "status": "unknown",
-        "created_at": now,
-        "expires_at": now + timedelta(days=1),
-        "decided_by": "U0APP",
-        "decided_at": now,
-        "reason": None,
-        "result": {
-            "outcomes": [
-                {
-                    "record": "contact 30851821 workwechat",
-                    "deleted": False,
-                    "sentence": "no answer",
-                    "unknown": True,
-                    "check": "/binding 30851821 workwechat",
-                }
-            ]
-        },
-        "finished_at": now,
-        "message_channel": None,
-        "message_ts": None,
+    outcome = {
+        "record": "contact 30851821 workwechat",
+        "deleted": False,
+        "sentence": "no answer",
+        "unknown": True,
+        "check": "/binding 30851821 workwechat",
     }
+    row = _row(
+        kind="binding",
+        operation={"kind": "binding", "cid": 30851821, "source": "workWechat"},
+        snapshot=[binding.model_dump(mode="json")],
+        status="unknown",
+        result={"outcomes": [outcome]},
+    )
     t = messages("en")
     request = ApprovalRequest.model_validate(row)
     shown = json.dumps([block.to_dict() for block in approval_card(t, request)])
