@@ -7,32 +7,30 @@ just before it runs, the records are fetched again, so an approver approves exac
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.clients.bangwo8 import BindingsClient
 from bot.clients.errors import BackendError, MalformedResponse, WriteOutcomeUnknown
 from bot.clients.user_customer import UserCustomerClient
 from bot.i18n import N_
-from bot.models import (
-    RelationKey,
-    RelationSelection,
-)
+from bot.models import Relation, RelationKey, RelationSelection, fingerprint
 from bot.records import (
     BindingDeletion,
     Deletion,
+    Record,
+    RecordKey,
     RecordOutcome,
     RelationDeletion,
+    lookup_of,
+    record_name,
 )
 
-Record = dict[str, Any]
 
-
-def record_key(record: Record) -> str:
-    """How a person names a record in a change report."""
-    if "open_id" in record:
-        return f"contact {record['cid']} {record['source']}"
-    return f"customer {record['customer_id']} of user {record['user_id']}"
+def digest(records: Sequence[Record]) -> str:
+    """What a preview carries of the records it showed, to notice whether they changed since."""
+    return fingerprint([record.model_dump(mode="json") for record in records])
 
 
 @dataclass(frozen=True)
@@ -45,9 +43,9 @@ async def current_records(deletion: Deletion, backends: Backends) -> list[Record
     """What the deletion would remove now, freshly fetched, in a stable order."""
     if isinstance(deletion, BindingDeletion):
         binding = await backends.bindings.get(deletion.key)
-        return [] if binding is None else [binding.model_dump(mode="json")]
+        return [] if binding is None else [binding]
     found = await backends.relations.find_many(deletion.selection.keys)
-    return [row.model_dump(mode="json") for row in found.values() if row is not None]
+    return [row for row in found.values() if row is not None]
 
 
 # Record fields by the names people use (the cards' labels), not the models'.
@@ -63,10 +61,10 @@ _FIELD_NAMES = {
 }
 
 
-def describe_changes(before: list[Record], after: list[Record]) -> list[str]:
+def describe_changes(before: Sequence[Record], after: Sequence[Record]) -> list[str]:
     """Plain sentences for what differs between two snapshots (empty when they match)."""
-    old = {record_key(r): r for r in before}
-    new = {record_key(r): r for r in after}
+    old = {record_name(r.key): r.model_dump() for r in before}
+    new = {record_name(r.key): r.model_dump() for r in after}
     changes = [f"{key} is gone" for key in old if key not in new]
     changes += [f"{key} appeared" for key in new if key not in old]
     for key in old.keys() & new.keys():
@@ -80,25 +78,20 @@ def describe_changes(before: list[Record], after: list[Record]) -> list[str]:
     return sorted(changes)
 
 
-def lookup_of(record: Record) -> str:
-    """The command that shows whether the record still exists."""
-    if "open_id" in record:
-        return f"/binding {record['cid']} {record['source']}"
-    return f"/uc get {record['user_id']} {record['customer_id']}"
-
-
-def unknown(label: str, sentence: str, check: str) -> RecordOutcome:
-    return RecordOutcome(label, False, sentence, unknown=True, check=check)
-
-
-def failed(label: str, error: BackendError, *, check: str | None = None) -> RecordOutcome:
-    """A record the backend did not delete (or, with `check`, may have deleted)."""
+def unknown(key: RecordKey, sentence: str) -> RecordOutcome:
     return RecordOutcome(
-        label,
-        False,
-        error.sentence,
-        unknown=check is not None,
-        check=check,
+        record=key, deleted=False, sentence=sentence, unknown=True, check=lookup_of(key)
+    )
+
+
+def failed(key: RecordKey, error: BackendError, *, sent: bool = False) -> RecordOutcome:
+    """A record the backend did not delete (or, when `sent`, may have deleted)."""
+    return RecordOutcome(
+        record=key,
+        deleted=False,
+        sentence=error.sentence,
+        unknown=sent,
+        check=lookup_of(key) if sent else None,
         message=error.text.message,
         params=dict(error.text.params),
     )
@@ -107,10 +100,7 @@ def failed(label: str, error: BackendError, *, check: str | None = None) -> Reco
 async def execute(deletion: Deletion, backends: Backends) -> list[RecordOutcome]:
     """Run the deletion once; each record's outcome is reported, failures included."""
     if isinstance(deletion, BindingDeletion):
-        key = deletion.key
-        label = f"contact {key.cid} {key.source.word}"
-        check = f"/binding {key.cid} {key.source.word}"
-        return [await _attempt(label, check, backends.bindings.delete(key))]
+        return [await _attempt(deletion.key, backends.bindings.delete(deletion.key))]
     groups = await asyncio.gather(
         *(
             _delete_relations(backends.relations, user, customers)
@@ -123,54 +113,51 @@ async def execute(deletion: Deletion, backends: Backends) -> list[RecordOutcome]
 async def _delete_relations(
     client: UserCustomerClient, user_id: int, customers: tuple[int, ...]
 ) -> list[RecordOutcome]:
-    labels = [f"customer {customer} of user {user_id}" for customer in customers]
-    checks = [f"/uc get {user_id} {customer}" for customer in customers]
+    keys = [RelationKey(user_id=user_id, customer_id=customer) for customer in customers]
     if len(customers) == 1:
-        call = client.delete(RelationKey(user_id=user_id, customer_id=customers[0]))
+        call = client.delete(keys[0])
     else:
         call = client.multi_delete(user_id, customers)
-    outcome = await _attempt(labels[0], checks[0], call)
+    outcome = await _attempt(keys[0], call)
     # multi_delete answers once for all of a user's customers.
     return [
-        replace(outcome, record=label, check=check)
-        for label, check in zip(labels, checks, strict=True)
+        outcome.model_copy(
+            update={"record": key, "check": lookup_of(key) if outcome.check else None}
+        )
+        for key in keys
     ]
 
 
-async def _attempt(label: str, check: str, call: Any) -> RecordOutcome:
+async def _attempt(key: RecordKey, call: Any) -> RecordOutcome:
     try:
         await call
     except (WriteOutcomeUnknown, MalformedResponse) as error:
         # No verdict we can read: it may have been applied.
-        return failed(label, error, check=check)
+        return failed(key, error, sent=True)
     except BackendError as error:
-        return failed(label, error)
-    return RecordOutcome(label, True, N_("deleted"))
+        return failed(key, error)
+    return RecordOutcome(record=key, deleted=True, sentence=N_("deleted"))
 
 
-def verified(snapshot: list[Record], current: list[Record]) -> list[RecordOutcome]:
+def verified(snapshot: Sequence[Record], current: Sequence[Record]) -> list[RecordOutcome]:
     """What a lookup after an interrupted delete shows: gone is deleted, present is unknown."""
-    present = {record_key(record) for record in current}
+    present = {record.key for record in current}
     return [
         unknown(
-            record_key(record),
+            record.key,
             N_("still there when checked after an interruption; a delete may still be applied"),
-            lookup_of(record),
         )
-        if record_key(record) in present
-        else RecordOutcome(record_key(record), True, N_("deleted (gone when checked afterwards)"))
+        if record.key in present
+        else RecordOutcome(
+            record=record.key, deleted=True, sentence=N_("deleted (gone when checked afterwards)")
+        )
         for record in snapshot
     ]
 
 
-def restricted_to(deletion: Deletion, records: list[Record]) -> Deletion:
+def restricted_to(deletion: Deletion, records: Sequence[Record]) -> Deletion:
     """The deletion of just the records that exist: ids found missing in the preview are skipped."""
     if isinstance(deletion, BindingDeletion):
         return deletion
-    keys = [RelationKey(user_id=r["user_id"], customer_id=r["customer_id"]) for r in records]
+    keys = [record.key for record in records if isinstance(record, Relation)]
     return RelationDeletion(RelationSelection.of(keys))
-
-
-def feature_of(kind: str) -> str:
-    """The audit feature (and slash command) a deletion kind belongs to."""
-    return "binding" if kind == BindingDeletion.kind else "uc"

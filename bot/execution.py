@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -28,7 +28,7 @@ from bot.deletions import (
     execute,
     verified,
 )
-from bot.records import RecordOutcome, deletion_from
+from bot.records import Executed, NothingDeleted, RecordOutcome, Result, Stale
 from bot.store import ApprovalRequest, ApprovalStatus, ApprovalStore
 
 log = logging.getLogger("bot.execution")
@@ -46,10 +46,6 @@ def outcome_status(outcomes: list[RecordOutcome]) -> ApprovalStatus:
     return ApprovalStatus.EXECUTED
 
 
-def _outcomes(outcomes: list[RecordOutcome]) -> dict[str, Any]:
-    return {"outcomes": [asdict(outcome) for outcome in outcomes]}
-
-
 @dataclass
 class Executions:
     store: ApprovalStore
@@ -65,25 +61,25 @@ class Executions:
         )
         if request is None:
             return None
-        deletion = deletion_from(request.operation)
+        deletion = request.deletion
         try:
             records = await current_records(deletion, self.backends)
         except BackendError as error:
             # The English for the log; the message and its parameters for each reader.
-            failure = {
-                "error": f"Nothing was deleted: {error.sentence}",
-                "message": error.text.message,
-                "params": dict(error.text.params),
-            }
+            failure = NothingDeleted(
+                error=f"Nothing was deleted: {error.sentence}",
+                message=error.text.message,
+                params=dict(error.text.params),
+            )
             return await self._finish(request, ApprovalStatus.FAILED, failure)
         changes = describe_changes(request.snapshot, records)
         if changes:
-            return await self._finish(request, ApprovalStatus.STALE, {"changes": changes})
+            return await self._finish(request, ApprovalStatus.STALE, Stale(changes=changes))
         if not await self.store.mark_sent(request.id, attempt=request.attempt, now=self.clock()):
             log.warning("execution taken over before sending", extra={"request": request.id})
             return None
         outcomes = await execute(deletion, self.backends)
-        return await self._finish(request, outcome_status(outcomes), _outcomes(outcomes))
+        return await self._finish(request, outcome_status(outcomes), Executed(outcomes=outcomes))
 
     async def settle(self, stranded: ApprovalRequest) -> ApprovalRequest | None:
         """Record what is true of a stranded request; None if another replica has it or the
@@ -93,9 +89,8 @@ class Executions:
         )
         if request is None:
             return None
-        deletion = deletion_from(request.operation)
         try:
-            records = await current_records(deletion, self.backends)
+            records = await current_records(request.deletion, self.backends)
         except BackendError as error:
             log.warning(
                 "stranded request not settled yet",
@@ -105,13 +100,13 @@ class Executions:
         if request.sent_at is None:
             changes = describe_changes(request.snapshot, records)
             if changes:
-                return await self._finish(request, ApprovalStatus.STALE, {"changes": changes})
+                return await self._finish(request, ApprovalStatus.STALE, Stale(changes=changes))
             return await self.store.reopen(request, now=self.clock())
         outcomes = verified(request.snapshot, records)
-        return await self._finish(request, outcome_status(outcomes), _outcomes(outcomes))
+        return await self._finish(request, outcome_status(outcomes), Executed(outcomes=outcomes))
 
     async def _finish(
-        self, request: ApprovalRequest, status: ApprovalStatus, result: dict[str, Any]
+        self, request: ApprovalRequest, status: ApprovalStatus, result: Result
     ) -> ApprovalRequest | None:
         recorded = await self.store.finish(
             request.id, attempt=request.attempt, to=status, result=result, now=self.clock()

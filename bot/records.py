@@ -1,21 +1,37 @@
 """Typed records that the store, the approvals service and the views share.
 
-Pydantic and the standard library only: views (bot/blocks) read these without loading the
-database layer (bot/store) or an HTTP client (bot/clients).
+Pydantic and the standard library only: views (each feature's cards and views) read these
+without loading the database layer (bot/store) or an HTTP client (bot/clients).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    field_validator,
+)
 
 from bot.clients.errors import BackendError
 from bot.i18n import Messages, Sentence
-from bot.models import AccountSource, Binding, BindingKey, RelationSelection
+from bot.models import (
+    AccountSource,
+    Binding,
+    BindingKey,
+    Relation,
+    RelationKey,
+    RelationSelection,
+)
 
 # What a lookup across sources found: each source's bindings, or why it could not say.
 BindingsBySource = dict[AccountSource, list[Binding] | BackendError]
@@ -44,14 +60,14 @@ OPEN = frozenset({ApprovalStatus.PENDING, ApprovalStatus.APPROVED, ApprovalStatu
 
 class ApprovalRequest(BaseModel):
     # Frozen so nobody mistakes editing a returned request for changing the stored one.
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
 
     id: int
-    kind: str
     requester: str
     channel_id: str
-    operation: dict[str, Any]
-    snapshot: list[dict[str, Any]]
+    # The store's JSON columns, decoded here once: `operation`, `snapshot`, `result`.
+    deletion: StoredDeletion = Field(validation_alias="operation")
+    snapshot: list[Record]
     summary: str
     status: ApprovalStatus
     created_at: datetime
@@ -59,7 +75,7 @@ class ApprovalRequest(BaseModel):
     decided_by: str | None
     decided_at: datetime | None
     reason: str | None
-    result: dict[str, Any] | None
+    result: StoredResult | None
     finished_at: datetime | None
     message_channel: str | None
     message_ts: str | None
@@ -92,26 +108,8 @@ class Decision:
     request: ApprovalRequest
 
 
-@dataclass(frozen=True)
-class RecordOutcome:
-    """What running a delete did to one record."""
-
-    record: str
-    deleted: bool
-    # The English sentence (`N_`-marked when it has no parameters); with `message`, the
-    # backend error's message and parameters, so each reader reads it in their language.
-    sentence: str
-    # Sent, but no verdict: `check` is the lookup that says whether it was deleted.
-    unknown: bool = False
-    check: str | None = None
-    message: str | None = None
-    params: dict[str, Any] | None = None
-
-    def say(self, t: Messages) -> str:
-        if self.message is not None:
-            return Sentence(self.message, **(self.params or {})).say(t)
-        # Stored English, looked up as written (older rows may hold a backend's `%`).
-        return t.translations.gettext(self.sentence)
+# Why a person may not decide a request, as the audit log says it.
+Refusal = Literal["needs approver", "own request"]
 
 
 class RecordsClaimed(Exception):
@@ -132,7 +130,8 @@ class UnknownRequestError(LookupError):
 class BindingDeletion:
     key: BindingKey
 
-    kind = "binding"
+    # The feature it belongs to, as the audit log and the slash command name it.
+    kind: ClassVar[str] = "binding"
 
     @property
     def summary(self) -> str:
@@ -143,7 +142,9 @@ class BindingDeletion:
 class RelationDeletion:
     selection: RelationSelection
 
-    kind = "user_customer"
+    kind: ClassVar[str] = "uc"
+    # What rows filed before the name was one (`uc`) hold.
+    old_kind: ClassVar[str] = "user_customer"
 
     @property
     def count(self) -> int:
@@ -161,14 +162,170 @@ Deletion = BindingDeletion | RelationDeletion
 
 
 def operation_of(deletion: Deletion) -> dict[str, Any]:
+    """The deletion as the store's `operation` column holds it."""
     if isinstance(deletion, BindingDeletion):
         return {"kind": deletion.kind, "cid": deletion.key.cid, "source": deletion.key.source.value}
     return {"kind": deletion.kind, "selection": deletion.selection.encode()}
 
 
 def deletion_from(operation: dict[str, Any]) -> Deletion:
+    """The deletion in a stored `operation`; rows filed before `uc` say `user_customer`."""
     if operation["kind"] == BindingDeletion.kind:
         return BindingDeletion(
             BindingKey(cid=operation["cid"], source=AccountSource(operation["source"]))
         )
-    return RelationDeletion(RelationSelection.decode(operation["selection"]))
+    if operation["kind"] in (RelationDeletion.kind, RelationDeletion.old_kind):
+        return RelationDeletion(RelationSelection.decode(operation["selection"]))
+    raise ValueError(f"not a kind of deletion: {operation['kind']!r}")
+
+
+def _decoded_deletion(raw: object) -> object:
+    return deletion_from(raw) if isinstance(raw, dict) else raw
+
+
+StoredDeletion = Annotated[
+    Deletion, BeforeValidator(_decoded_deletion), PlainSerializer(operation_of)
+]
+
+
+# ---- the records a delete removes, and how they are named -----------------------------------
+
+# A record as fetched when a delete is previewed, filed and run.
+Record = Binding | Relation
+RecordKey = BindingKey | RelationKey
+
+
+def record_name(key: RecordKey) -> str:
+    """How the store names a record (its claim on it) and a change report says it, in English.
+
+    The claims of open requests hold these strings: they must not change shape.
+    """
+    if isinstance(key, BindingKey):
+        return f"contact {key.cid} {key.source.value}"
+    return f"customer {key.customer_id} of user {key.user_id}"
+
+
+_CONTACT = re.compile(r"contact (\d+) (\w+)")
+_CUSTOMER = re.compile(r"customer (\d+) of user (\d+)")
+
+
+def key_named(name: str) -> RecordKey | None:
+    """The record `record_name` named (older rows spell a source as people type it)."""
+    if (contact := _CONTACT.fullmatch(name)) and (
+        source := AccountSource.parse(contact[2])
+    ) is not None:
+        return BindingKey(cid=int(contact[1]), source=source)
+    if customer := _CUSTOMER.fullmatch(name):
+        return RelationKey(user_id=int(customer[2]), customer_id=int(customer[1]))
+    return None
+
+
+def lookup_of(key: RecordKey) -> str:
+    """The command that shows whether the record still exists."""
+    if isinstance(key, BindingKey):
+        return f"/binding {key.cid} {key.source.word}"
+    return f"/uc get {key.user_id} {key.customer_id}"
+
+
+def _key_of(raw: object) -> object:
+    return (key_named(raw) or raw) if isinstance(raw, str) else raw
+
+
+def _name_of(key: RecordKey | str) -> str:
+    return key if isinstance(key, str) else record_name(key)
+
+
+# A record as an outcome names it: its key, or the stored name when it is none we know.
+NamedRecord = Annotated[
+    RecordKey | str, BeforeValidator(_key_of), PlainSerializer(_name_of, return_type=str)
+]
+
+
+# ---- what running a delete came to -----------------------------------------------------------
+
+
+class RecordOutcome(BaseModel):
+    """What running a delete did to one record."""
+
+    model_config = ConfigDict(frozen=True)
+
+    record: NamedRecord
+    deleted: bool
+    # The English sentence (`N_`-marked when it has no parameters); with `message`, the
+    # backend error's message and parameters, so each reader reads it in their language.
+    sentence: str
+    # Sent, but no verdict: `check` is the lookup that says whether it was deleted.
+    unknown: bool = False
+    check: str | None = None
+    message: str | None = None
+    params: dict[str, Any] | None = None
+
+    def say(self, t: Messages) -> str:
+        if self.message is not None:
+            return Sentence(self.message, **(self.params or {})).say(t)
+        # Stored English, looked up as written (older rows may hold a backend's `%`).
+        return t.translations.gettext(self.sentence)
+
+
+class _Result(BaseModel):
+    # Forbidding other fields tells the stored shapes apart.
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Executed(_Result):
+    """The delete was sent: each record's outcome (stored as `{"outcomes": [...]}`)."""
+
+    outcomes: list[RecordOutcome]
+
+
+class Stale(_Result):
+    """Not run: the records changed after filing (`{"changes": [...]}`)."""
+
+    changes: list[str]
+
+
+class NothingDeleted(_Result):
+    """Not run: the records could not be fetched again. `error` is the English for the log;
+    `message` and `params` the backend error, for each reader (older rows hold only `error`)."""
+
+    error: str
+    message: str | None = None
+    params: dict[str, Any] | None = None
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _as_dict(cls, value: Any) -> Any:
+        return dict(value) if value is not None else None
+
+
+class Interrupted(_Result):
+    """An approval interrupted before anything was sent (`{"interrupted": {"approved_by"}}`)."""
+
+    approved_by: str | None = None
+
+
+Result = Executed | Stale | NothingDeleted | Interrupted
+_SENT_OR_NOT = TypeAdapter(Executed | Stale | NothingDeleted)
+
+
+def result_json(result: Result) -> dict[str, Any]:
+    """The result as the store's `result` column holds it."""
+    if isinstance(result, Interrupted):
+        return {"interrupted": result.model_dump(mode="json")}
+    return result.model_dump(mode="json")
+
+
+def result_from(raw: dict[str, Any]) -> Result:
+    if set(raw) == {"interrupted"}:
+        return Interrupted.model_validate(raw["interrupted"])
+    return _SENT_OR_NOT.validate_python(raw)
+
+
+def _decoded_result(raw: object) -> object:
+    return result_from(raw) if isinstance(raw, dict) else raw
+
+
+StoredResult = Annotated[Result, BeforeValidator(_decoded_result), PlainSerializer(result_json)]
+
+# The request's fields name types defined after it.
+ApprovalRequest.model_rebuild()

@@ -18,10 +18,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import approvals as ui
 from bot.blocks.common import fallback_text, section
 from bot.deps import Deps
 from bot.store import ApprovalRequest, ApprovalStatus
+from handlers.approvals import views as ui
 from handlers.approvals.listeners import ApprovalHandlers
 
 log = logging.getLogger("handlers.sweeper")

@@ -96,7 +96,7 @@ async def test_binding_delete_from_request_to_execution(sandbox: Sandbox) -> Non
     assert has_button(filed, "approval_cancel")
     stored = await sandbox.deps.store.get(1)
     assert stored is not None and stored.status is ApprovalStatus.PENDING
-    assert stored.snapshot[0]["open_id"] == "10014850" and stored.requester == AGENT
+    assert stored.snapshot[0].model_dump()["open_id"] == "10014850" and stored.requester == AGENT
 
     await click_approve(sandbox, card)
     text = await settled(sandbox, card, "Approved and executed")

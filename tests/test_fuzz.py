@@ -17,9 +17,10 @@ from urllib.parse import urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.blocks.approvals import APPROVE_ACTION, CANCEL_ACTION, REJECT_ACTION, REJECT_CALLBACK
 from bot.sandbox.harness import AGENT, APPROVER, EDITOR, Sandbox
 from bot.sandbox.slack import FORM, signature
+from handlers.approvals.cards import APPROVE_ACTION, REJECT_ACTION
+from handlers.approvals.views import CANCEL_ACTION, REJECT_CALLBACK
 from tests.helpers import side_effects
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))

@@ -23,8 +23,9 @@ from bot.blocks.help import BINDING_EXAMPLES, BINDING_GRAMMAR, help_blocks
 from bot.blocks.home import home_view
 from bot.i18n import LANGUAGE_NAMES, SOURCE_LANGUAGE, messages, negotiate, po_path
 from bot.locales import CHOICE_TTL, Locales
-from bot.models import AccountSource
+from bot.models import AccountSource, BindingKey
 from bot.preferences import Preferences
+from bot.records import BindingDeletion
 from bot.roles import Role
 from bot.sandbox.blockkit import check_message, check_view
 from bot.settings import ConfigurationError, load_settings
@@ -349,10 +350,9 @@ def _request(request_id: int, summary: str) -> ApprovalRequest:
     now = datetime(2026, 11, 23, 17, 9, tzinfo=UTC)
     return ApprovalRequest(
         id=request_id,
-        kind="binding_delete",
         requester="U0AGENT",
         channel_id="C0SUPPORT",
-        operation={},
+        deletion=BindingDeletion(BindingKey(cid=request_id, source=AccountSource.WECHAT)),
         snapshot=[],
         summary=summary,
         status=ApprovalStatus.PENDING,

@@ -6,13 +6,14 @@ builders meet extremes those flows rarely reach: huge remarks, many rows, mentio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.blocks import approvals, audit, bindings, common, home
+from bot.blocks import audit, common, home
 from bot.clients.errors import BackendTimeout
 from bot.i18n import LANGUAGE_NAMES, Messages, messages
 from bot.models import (
@@ -23,10 +24,24 @@ from bot.models import (
     RelationKey,
     RelationPage,
     RelationQuery,
+    RelationSelection,
+)
+from bot.records import (
+    BindingDeletion,
+    Deletion,
+    Executed,
+    RecordOutcome,
+    RelationDeletion,
+    Result,
+    Stale,
 )
 from bot.roles import Role
 from bot.sandbox.blockkit import check_blocks, check_view
 from bot.store import ApprovalRequest, ApprovalStatus, AuditEntry
+from handlers.approvals import cards as approval_cards
+from handlers.approvals import views as approvals
+from handlers.bindings import cards as bindings
+from handlers.bindings import views as binding_forms
 from handlers.user_customer import cards, listing, modals
 from handlers.user_customer.grammar import MAX_PAGE_SIZE, Follows, ListRelations
 from handlers.user_customer.payloads import EditMetadata
@@ -107,9 +122,12 @@ def test_cards_previews_and_modals_with_huge_values_fit(t: Messages) -> None:
     assert_fits([bindings.binding_card(t, big, interactive=True)])
     assert_fits(bindings.delete_preview(t, big, fingerprint="f" * 12, correlation_id="r"))
     assert (
-        check_view(bindings.edit_modal(t, bindings.EditForm.of(big), binding=big).to_dict()) == []
+        check_view(
+            binding_forms.edit_modal(t, binding_forms.EditForm.of(big), binding=big).to_dict()
+        )
+        == []
     )
-    assert check_view(bindings.add_modal(t).to_dict()) == []
+    assert check_view(binding_forms.add_modal(t).to_dict()) == []
 
 
 def test_a_full_relation_page_fits_with_ticks_and_menus(t: Messages) -> None:
@@ -134,15 +152,33 @@ def test_a_delete_preview_of_many_relations_and_missing_ids_fits(t: Messages) ->
     assert_fits(blocks)
 
 
-def request(kind: str, snapshot: list[dict[str, Any]], status: ApprovalStatus) -> ApprovalRequest:
+def request(records: Sequence[Binding | Relation], status: ApprovalStatus) -> ApprovalRequest:
     now = datetime(2026, 11, 22, tzinfo=UTC)
+    deletion: Deletion = (
+        RelationDeletion(RelationSelection.of([r.key for r in records if isinstance(r, Relation)]))
+        if isinstance(records[0], Relation)
+        else BindingDeletion(records[0].key)
+    )
+    result: Result = (
+        Stale(changes=[NASTY] * 30)
+        if status is ApprovalStatus.STALE
+        else Executed(
+            outcomes=[
+                RecordOutcome(
+                    record=RelationKey(user_id=998, customer_id=i + 1),
+                    deleted=i % 2 == 0,
+                    sentence=NASTY,
+                )
+                for i in range(500)
+            ]
+        )
+    )
     return ApprovalRequest(
         id=12345,
-        kind=kind,
         requester="U0AGENT",
         channel_id="C0SUPPORT",
-        operation={},
-        snapshot=snapshot,
+        deletion=deletion,
+        snapshot=list(records),
         summary="500 relations of 3 users",
         status=status,
         created_at=now,
@@ -150,13 +186,7 @@ def request(kind: str, snapshot: list[dict[str, Any]], status: ApprovalStatus) -
         decided_by="U0APPROVER" if status is not ApprovalStatus.PENDING else None,
         decided_at=now if status is not ApprovalStatus.PENDING else None,
         reason=NASTY if status is ApprovalStatus.REJECTED else None,
-        result={
-            "outcomes": [
-                {"record": f"customer {i} of user 998", "deleted": i % 2 == 0, "sentence": NASTY}
-                for i in range(500)
-            ],
-            "changes": [NASTY] * 30,
-        },
+        result=result,
         message_channel="C0APPROVALS",
         message_ts="1.1",
         finished_at=None,
@@ -167,11 +197,11 @@ def request(kind: str, snapshot: list[dict[str, Any]], status: ApprovalStatus) -
 def test_approval_cards_of_large_requests_fit_in_every_state(
     t: Messages, status: ApprovalStatus
 ) -> None:
-    relations = [relation(998, i).model_dump(mode="json") for i in range(500)]
-    assert_fits(approvals.approval_card(t, request("user_customer", relations, status)))
-    many_bindings = [binding(i).model_dump(mode="json") for i in range(1, 40)]
-    assert_fits(approvals.approval_card(t, request("binding", many_bindings, status)))
-    assert_fits(approvals.filed_notice(t, request("binding", many_bindings, status), "C1", "r"))
+    relations = [relation(998 + i % 3, i + 1) for i in range(500)]
+    assert_fits(approval_cards.approval_card(t, request(relations, status)))
+    many_bindings = [binding(i) for i in range(1, 40)]
+    assert_fits(approval_cards.approval_card(t, request(many_bindings, status)))
+    assert_fits(approvals.filed_notice(t, request(many_bindings, status), "C1", "r"))
 
 
 def test_a_long_audit_log_fits(t: Messages) -> None:
@@ -193,9 +223,9 @@ def test_a_long_audit_log_fits(t: Messages) -> None:
 
 
 def test_reminders_dms_and_the_reject_form_fit(t: Messages) -> None:
-    relations = [relation(998, i).model_dump(mode="json") for i in range(500)]
+    relations = [relation(998 + i % 3, i + 1) for i in range(500)]
     for status in ApprovalStatus:
-        asked = request("user_customer", relations, status)
+        asked = request(relations, status)
         assert_fits([common.section(approvals.reminder(t, asked))])
         assert_fits([common.section(approvals.requester_update(t, asked))])
     assert check_view(approvals.reject_modal(t, 2**62).to_dict()) == []
@@ -208,7 +238,7 @@ def test_reminders_dms_and_the_reject_form_fit(t: Messages) -> None:
 
 
 def test_the_home_tab_fits_with_many_pending_requests() -> None:
-    pending = [request("binding", [], ApprovalStatus.PENDING) for _ in range(60)]
+    pending = [request([binding(1)], ApprovalStatus.PENDING) for _ in range(60)]
     for code in ("en", "zh_CN"):
         view = home.home_view(messages(code), list(Role), pending, choice=None)
         assert check_view(view.to_dict()) == []

@@ -16,6 +16,16 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot import migrations, preferences
 from bot.migrations import revisions
+from bot.models import Binding, BindingKey, Relation, RelationKey, RelationSelection
+from bot.records import (
+    Executed,
+    Interrupted,
+    Record,
+    RecordOutcome,
+    RelationDeletion,
+    Stale,
+    key_named,
+)
 from bot.store import (
     ApprovalRequest,
     ApprovalStatus,
@@ -32,15 +42,19 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 TTL = timedelta(hours=24)
 LEASE = timedelta(minutes=2)
-OPERATION: dict[str, Any] = {
-    "action": "delete",
-    "targets": [{"account": "acme", "binding_id": 42}, {"account": "ünïcode", "binding_id": 7}],
-    "dry_run": False,
-}
-SNAPSHOT: list[dict[str, Any]] = [
-    {"binding_id": 42, "account": "acme", "tags": ["vip"], "extra": None},
-    {"binding_id": 7, "account": "ünïcode", "tags": [], "extra": {"note": "x"}},
-]
+DELETION = RelationDeletion(RelationSelection.decode("998:1001,1002"))
+
+
+def _record(name: str) -> Record:
+    """A record the store names `name` (its claim), with text that must come back as written."""
+    key = key_named(name)
+    if isinstance(key, BindingKey):
+        return Binding(cid=key.cid, source=key.source, open_id=f"o-{key.cid}", remark="ünïcode")
+    assert isinstance(key, RelationKey)
+    return Relation(user_id=key.user_id, customer_id=key.customer_id, reference="ünïcode")
+
+
+NOTHING = Executed(outcomes=[])
 
 
 def _url(path: Path) -> str:
@@ -92,13 +106,10 @@ async def _file(
     records: list[str] | None = None,
 ) -> ApprovalRequest:
     return await store.file(
-        records=records or [],
-        kind="binding",
+        deletion=DELETION,
         requester=requester,
         channel_id="C_SUPPORT",
-        operation=OPERATION,
-        snapshot=SNAPSHOT,
-        summary="Delete 2 bindings of acme",
+        snapshot=[_record(name) for name in records or []],
         now=now,
         ttl=TTL,
     )
@@ -128,13 +139,15 @@ def test_normalize_database_url(given: str, expected: str) -> None:
 
 
 async def test_file_get_roundtrip(store: ApprovalStore) -> None:
-    filed = await _file(store)
+    names = ["contact 42 workWechat", "customer 7 of user 998"]
+    filed = await _file(store, records=names)
 
     fetched = await store.get(filed.id)
 
     assert fetched == filed
-    assert fetched.operation == OPERATION
-    assert fetched.snapshot == SNAPSHOT
+    assert fetched.deletion == DELETION and fetched.summary == DELETION.summary
+    assert fetched.snapshot == [_record(name) for name in names]
+    assert list(await store.holders(names)) == names
     assert fetched.status is ApprovalStatus.PENDING
     assert fetched.created_at == NOW
     assert fetched.expires_at == NOW + TTL
@@ -247,14 +260,23 @@ async def _executing(store: ApprovalStore) -> ApprovalRequest:
 async def test_finish_only_from_executing_and_only_once(store: ApprovalStore) -> None:
     filed = await _file(store)
     done = NOW + timedelta(seconds=5)
-    outcome = {"42": "deleted", "7": "deleted"}
+    outcome = Executed(
+        outcomes=[
+            RecordOutcome(
+                record=key_named("customer 1001 of user 998") or "",
+                deleted=True,
+                sentence="deleted",
+            ),
+            RecordOutcome(record="an older name", deleted=False, sentence="refused"),
+        ]
+    )
 
     assert not await store.finish(
-        filed.id, attempt=1, to=ApprovalStatus.EXECUTED, result={}, now=done
+        filed.id, attempt=1, to=ApprovalStatus.EXECUTED, result=NOTHING, now=done
     )
     approved = await store.decide(filed.id, to=ApprovalStatus.APPROVED, actor="U_APP", now=NOW)
     assert not await store.finish(
-        filed.id, attempt=0, to=ApprovalStatus.EXECUTED, result={}, now=done
+        filed.id, attempt=0, to=ApprovalStatus.EXECUTED, result=NOTHING, now=done
     )
     begun = await store.begin_execution(approved.request, executor="r1", now=NOW, lease=LEASE)
     assert begun is not None and begun.status is ApprovalStatus.EXECUTING
@@ -266,7 +288,7 @@ async def test_finish_only_from_executing_and_only_once(store: ApprovalStore) ->
         filed.id, attempt=1, to=ApprovalStatus.EXECUTED, result=outcome, now=done
     )
     assert not await store.finish(
-        filed.id, attempt=1, to=ApprovalStatus.FAILED, result={}, now=done
+        filed.id, attempt=1, to=ApprovalStatus.FAILED, result=NOTHING, now=done
     )
 
     fetched = await store.get(filed.id)
@@ -281,7 +303,13 @@ async def test_concurrent_finishes_have_exactly_one_winner(store: ApprovalStore)
 
     results = await asyncio.gather(
         *(
-            store.finish(begun.id, attempt=1, to=ApprovalStatus.EXECUTED, result={"n": i}, now=NOW)
+            store.finish(
+                begun.id,
+                attempt=1,
+                to=ApprovalStatus.EXECUTED,
+                result=Stale(changes=[str(i)]),
+                now=NOW,
+            )
             for i in range(10)
         )
     )
@@ -293,7 +321,7 @@ async def test_finish_refuses_non_outcomes(store: ApprovalStore) -> None:
     begun = await _executing(store)
 
     with pytest.raises(ValueError, match="outcome"):
-        await store.finish(begun.id, attempt=1, to=ApprovalStatus.APPROVED, result={}, now=NOW)
+        await store.finish(begun.id, attempt=1, to=ApprovalStatus.APPROVED, result=NOTHING, now=NOW)
 
 
 async def test_a_taken_over_attempt_can_neither_send_nor_finish(store: ApprovalStore) -> None:
@@ -312,11 +340,11 @@ async def test_a_taken_over_attempt_can_neither_send_nor_finish(store: ApprovalS
 
     assert not await store.mark_sent(begun.id, attempt=1, now=NOW)
     assert not await store.finish(
-        begun.id, attempt=1, to=ApprovalStatus.EXECUTED, result={}, now=NOW
+        begun.id, attempt=1, to=ApprovalStatus.EXECUTED, result=NOTHING, now=NOW
     )
     reopened = await store.reopen(taken, now=NOW + LEASE)
     assert reopened.status is ApprovalStatus.PENDING and reopened.decided_by is None
-    assert reopened.result == {"interrupted": {"approved_by": "U_APP"}}
+    assert reopened.result == Interrupted(approved_by="U_APP")
 
 
 async def test_a_sent_attempt_is_never_reopened(store: ApprovalStore) -> None:
@@ -394,7 +422,8 @@ async def test_a_database_from_before_migrations_is_adopted(database_url: str) -
                 text(
                     "INSERT INTO approval_requests (kind, requester, channel_id, operation,"
                     " snapshot, summary, status, created_at, expires_at)"
-                    " VALUES ('binding', 'U', 'C', '{}', '[]', 's', 'pending',"
+                    " VALUES ('binding', 'U', 'C', '{\"kind\": \"binding\", \"cid\": 1,"
+                    " \"source\": \"open\"}', '[]', 's', 'pending',"
                     " '2024-05-01 12:00:00', '2024-05-02 12:00:00')"
                 )
             )

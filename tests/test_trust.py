@@ -8,14 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.blocks.approvals import (
-    APPROVE_ACTION,
-    CANCEL_ACTION,
-    REJECT_ACTION,
-    REJECT_CALLBACK,
-)
 from bot.sandbox.harness import AGENT, APPROVER, EDITOR, VIEWER, Sandbox
 from bot.store import ApprovalStatus
+from handlers.approvals.cards import APPROVE_ACTION, REJECT_ACTION
+from handlers.approvals.views import CANCEL_ACTION, REJECT_CALLBACK
 from tests.helpers import side_effects, text_of
 from tests.test_approvals import binding_deletes, file_binding_delete
 

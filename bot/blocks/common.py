@@ -29,17 +29,35 @@ from slack_sdk.models.views import View
 
 from bot.i18n import Messages
 
-SECTION_TEXT_LIMIT = 3000
+# Block Kit's limits, as slack_sdk's classes carry them.
+SECTION_TEXT_LIMIT = SectionBlock.text_max_length
+MAX_FIELDS = SectionBlock.fields_max_length
+BUTTON_TEXT_LIMIT = ButtonElement.text_max_length
+CONFIRM_TITLE_LIMIT = ConfirmObject.title_max_length
+CONFIRM_TEXT_LIMIT = ConfirmObject.text_max_length
+CONFIRM_BUTTON_LIMIT = ConfirmObject.confirm_max_length
+CONFIRM_DENY_LIMIT = ConfirmObject.deny_max_length
+OPTION_TEXT_LIMIT = Option.label_max_length
+MAX_CONTEXT_ELEMENTS = ContextBlock.elements_max_length
+INPUT_LABEL_LIMIT = InputBlock.label_max_length
+INPUT_HINT_LIMIT = InputBlock.hint_max_length
+PLACEHOLDER_LIMIT = PlainTextInputElement.placeholder_max_length
+MODAL_TITLE_LIMIT = View.title_max_length
+MODAL_SUBMIT_LIMIT = View.submit_max_length
+MODAL_CLOSE_LIMIT = View.close_max_length
+BLOCK_ID_LIMIT = Block.block_id_max_length
+# Those slack_sdk does not carry, from Slack's reference pages:
+# a section field's text, 2000 (api.slack.com/reference/block-kit/blocks#section);
 FIELD_TEXT_LIMIT = 2000
-MAX_FIELDS = 10
-BUTTON_TEXT_LIMIT = 75
-CONFIRM_TEXT_LIMIT = 300
-CONFIRM_TITLE_LIMIT = 100
-MAX_MESSAGE_BLOCKS = 50
+# a context element's text, a text object's 3000 (api.slack.com/reference/block-kit/composition-objects#text);
 CONTEXT_TEXT_LIMIT = 3000
-OPTION_TEXT_LIMIT = 75
-MODAL_TITLE_LIMIT = 24
-FALLBACK_TEXT_LIMIT = 3000
+# a message's blocks, 50 (api.slack.com/reference/block-kit/blocks);
+MAX_MESSAGE_BLOCKS = 50
+# a plain-text input's max_length, at most 3000 (api.slack.com/reference/block-kit/block-elements#input).
+TEXT_INPUT_LIMIT = 3000
+# A message's top-level `text`: Slack truncates it only at 40,000 characters (chat.postMessage);
+# this app keeps it to a section's length, as notifications show it.
+FALLBACK_TEXT_LIMIT = SECTION_TEXT_LIMIT
 ELLIPSIS = "…"
 
 
@@ -146,7 +164,10 @@ def card(
 
 def context(*texts: str) -> ContextBlock:
     return ContextBlock(
-        elements=[MarkdownTextObject(text=cut(text, CONTEXT_TEXT_LIMIT)) for text in texts[:10]]
+        elements=[
+            MarkdownTextObject(text=cut(text, CONTEXT_TEXT_LIMIT))
+            for text in texts[:MAX_CONTEXT_ELEMENTS]
+        ]
     )
 
 
@@ -154,8 +175,8 @@ def confirm_dialog(t: Messages, title: str, text: str, *, confirm: str) -> Confi
     return ConfirmObject(
         title=PlainTextObject(text=plain(title, CONFIRM_TITLE_LIMIT)),
         text=MarkdownTextObject(text=cut(text, CONFIRM_TEXT_LIMIT)),
-        confirm=PlainTextObject(text=plain(confirm, 30)),
-        deny=PlainTextObject(text=plain(t("Cancel"), 30)),
+        confirm=PlainTextObject(text=plain(confirm, CONFIRM_BUTTON_LIMIT)),
+        deny=PlainTextObject(text=plain(t("Cancel"), CONFIRM_DENY_LIMIT)),
         style="danger",
     )
 
@@ -224,18 +245,20 @@ def text_input(
     placeholder: str | None = None,
     hint: str | None = None,
     multiline: bool = False,
-    max_length: int = 3000,
+    max_length: int = TEXT_INPUT_LIMIT,
 ) -> InputBlock:
     """A modal text field; its value comes back under `block_id` / action `value`."""
     return InputBlock(
         block_id=block_id,
-        label=PlainTextObject(text=plain(label, 2000)),
+        label=PlainTextObject(text=plain(label, INPUT_LABEL_LIMIT)),
         optional=optional,
-        hint=PlainTextObject(text=plain(hint, 2000)) if hint else None,
+        hint=PlainTextObject(text=plain(hint, INPUT_HINT_LIMIT)) if hint else None,
         element=PlainTextInputElement(
             action_id="value",
             initial_value=plain(initial, max_length) if initial else None,
-            placeholder=PlainTextObject(text=plain(placeholder, 150)) if placeholder else None,
+            placeholder=PlainTextObject(text=plain(placeholder, PLACEHOLDER_LIMIT))
+            if placeholder
+            else None,
             multiline=multiline,
             max_length=max_length,
         ),
@@ -247,7 +270,7 @@ def message_modal(t: Messages, title: str, blocks: list[Block]) -> View:
     return View(
         type="modal",
         title=PlainTextObject(text=plain(title, MODAL_TITLE_LIMIT)),
-        close=PlainTextObject(text=t("Close")),
+        close=PlainTextObject(text=plain(t("Close"), MODAL_CLOSE_LIMIT)),
         blocks=blocks,
     )
 
@@ -269,8 +292,8 @@ def form_modal(
         type="modal",
         callback_id=callback_id,
         title=PlainTextObject(text=plain(title, MODAL_TITLE_LIMIT)),
-        submit=PlainTextObject(text=plain(submit, MODAL_TITLE_LIMIT)),
-        close=PlainTextObject(text=t("Cancel")),
+        submit=PlainTextObject(text=plain(submit, MODAL_SUBMIT_LIMIT)),
+        close=PlainTextObject(text=plain(t("Cancel"), MODAL_CLOSE_LIMIT)),
         private_metadata=private_metadata,
         blocks=blocks,
     )

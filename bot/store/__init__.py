@@ -1,8 +1,9 @@
 """Approvals and audit store.
 
 Approval requests and the audit log live in one SQL database (SQLite by default,
-PostgreSQL by changing the URL). Operations and snapshots are opaque JSON: the store
-knows nothing of Slack or the backends.
+PostgreSQL by changing the URL). A request's deletion, snapshot and result are JSON
+columns, encoded and decoded here, at the store's edge, into the typed records of
+`bot.records`; the store knows nothing of Slack or the backends.
 
 Every state change is a single conditional UPDATE whose row count says whether this
 caller made the transition. That, not a Python lock, is what makes a delete run exactly

@@ -8,7 +8,15 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, update
 
-from bot.records import OUTCOMES, ApprovalRequest, ApprovalStatus, UnknownRequestError
+from bot.records import (
+    OUTCOMES,
+    ApprovalRequest,
+    ApprovalStatus,
+    Interrupted,
+    Result,
+    UnknownRequestError,
+    result_json,
+)
 from bot.store.base import StoreBase, fetch, transition
 from bot.store.schema import approvals
 
@@ -48,7 +56,7 @@ class Journal(StoreBase):
         *,
         attempt: int,
         to: ApprovalStatus,
-        result: dict[str, Any],
+        result: Result,
         now: datetime,
     ) -> bool:
         """Record the outcome of an attempt; False if that attempt no longer owns the request."""
@@ -61,7 +69,7 @@ class Journal(StoreBase):
                 source=ApprovalStatus.EXECUTING,
                 target=to,
                 where=[approvals.c.attempt == attempt],
-                result=result,
+                result=result_json(result),
                 finished_at=now,
                 lease_until=None,
             )
@@ -102,7 +110,7 @@ class Journal(StoreBase):
         request_id = request.id
         async with self._engine.begin() as conn:
             unsent = [approvals.c.attempt == request.attempt, approvals.c.sent_at.is_(None)]
-            interrupted = {"interrupted": {"approved_by": request.decided_by}}
+            interrupted = result_json(Interrupted(approved_by=request.decided_by))
             reopened = await transition(
                 conn,
                 request_id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,8 +13,12 @@ from bot.records import (
     ApprovalRequest,
     ApprovalStatus,
     Decision,
+    Deletion,
+    Record,
     RecordsClaimed,
     UnknownRequestError,
+    operation_of,
+    record_name,
 )
 from bot.store.base import StoreBase, fetch, transition
 from bot.store.schema import approvals, claims
@@ -25,34 +28,33 @@ class Requests(StoreBase):
     async def file(
         self,
         *,
-        kind: str,
+        deletion: Deletion,
         requester: str,
         channel_id: str,
-        operation: dict[str, Any],
-        snapshot: list[dict[str, Any]],
-        summary: str,
+        snapshot: Sequence[Record],
         now: datetime,
         ttl: timedelta,
-        records: Sequence[str] = (),
     ) -> ApprovalRequest:
-        """File a request that claims `records`; RecordsClaimed if an open request has one."""
+        """File a request that claims each record of `snapshot`; RecordsClaimed if an open
+        request has one."""
         if ttl <= timedelta(0):
             raise ValueError(f"ttl must be positive, got {ttl}")
         statement = (
             insert(approvals)
             .values(
-                kind=kind,
+                kind=deletion.kind,
                 requester=requester,
                 channel_id=channel_id,
-                operation=operation,
-                snapshot=snapshot,
-                summary=summary,
+                operation=operation_of(deletion),
+                snapshot=[record.model_dump(mode="json") for record in snapshot],
+                summary=deletion.summary,
                 status=ApprovalStatus.PENDING,
                 created_at=now,
                 expires_at=now + ttl,
             )
             .returning(approvals)
         )
+        records = [record_name(record.key) for record in snapshot]
         # Twice at most: the holder found by the first try may have closed before we looked.
         for _ in range(2):
             try:

@@ -15,25 +15,22 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import approvals as ui
-from bot.blocks.bindings import DELETE_ACTION as BINDING_DELETE_ACTION
 from bot.blocks.common import (
     code,
-    escape,
     fallback_text,
     message_modal,
     mrkdwn_text,
     notice,
 )
 from bot.clients.errors import BackendError
-from bot.deletions import feature_of
 from bot.i18n import N_, Messages
 from bot.payloads import BindingDeleteButton, RequestRef
 from bot.records import BindingDeletion, Deletion, RelationDeletion
-from bot.roles import Role, refusal
+from bot.roles import Role
 from bot.store import ApprovalRequest, ApprovalStatus, RecordsClaimed
-from handlers.approvals.cards import ApprovalCards
-from handlers.approvals.views import ATTEMPTS, card_text, no_longer_pending
+from handlers.approvals import cards, views
+from handlers.approvals.announce import ApprovalCards
+from handlers.bindings.cards import DELETE_ACTION as BINDING_DELETE_ACTION
 from handlers.common import audit, channel_of, refuse, view_values
 from handlers.user_customer.payloads import DELETE_ACTION as RELATIONS_DELETE_ACTION
 from handlers.user_customer.payloads import RelationsDeleteButton
@@ -45,10 +42,10 @@ class ApprovalHandlers(ApprovalCards):
     def register(self, app: AsyncApp) -> None:
         app.action(BINDING_DELETE_ACTION)(self.on_binding_delete)
         app.action(RELATIONS_DELETE_ACTION)(self.on_relations_delete)
-        app.action(ui.APPROVE_ACTION)(self.on_approve)
-        app.action(ui.REJECT_ACTION)(self.on_reject)
-        app.view(ui.REJECT_CALLBACK)(self.on_reject_reason)
-        app.action(ui.CANCEL_ACTION)(self.on_cancel)
+        app.action(cards.APPROVE_ACTION)(self.on_approve)
+        app.action(cards.REJECT_ACTION)(self.on_reject)
+        app.view(views.REJECT_CALLBACK)(self.on_reject_reason)
+        app.action(views.CANCEL_ACTION)(self.on_cancel)
 
     # ---- filing ----
 
@@ -91,7 +88,7 @@ class ApprovalHandlers(ApprovalCards):
     ) -> None:
         """File what the preview showed, if it is still exactly that, and post the card."""
         user = body["user"]["id"]
-        feature = feature_of(deletion.kind)
+        feature = deletion.kind
         if not self.deps.roles.allows(user, Role.EDITOR):
             await refuse(
                 self.deps,
@@ -109,20 +106,10 @@ class ApprovalHandlers(ApprovalCards):
         try:
             previewed = await self.service.as_previewed(deletion, seen)
         except BackendError as error:
-            said = t(":x: %(error)s Nothing was filed.", error=escape(error.say(t)))
-            await _tell(t, respond, said, ref)
+            await _tell(t, respond, views.nothing_filed(t, error), ref)
             return
         if previewed is None:
-            await _tell(
-                t,
-                respond,
-                t(
-                    ":warning: What would be deleted changed since the preview, so nothing was "
-                    "filed. Run the delete command again to see it as it is now."
-                ),
-                ref,
-                replace=True,
-            )
+            await _tell(t, respond, views.changed_since_preview(t), ref, replace=True)
             return
         deletion, records = previewed
         channel = channel_of(body)
@@ -134,7 +121,7 @@ class ApprovalHandlers(ApprovalCards):
             await _tell(
                 t,
                 respond,
-                ui.already_requested(t, claimed.holders, len(records)),
+                views.already_requested(t, claimed.holders, len(records)),
                 ref,
                 replace=True,
             )
@@ -154,31 +141,20 @@ class ApprovalHandlers(ApprovalCards):
         try:
             posted = await client.chat_postMessage(
                 channel=card_channel,
-                text=fallback_text(card_text(t, request)),
-                blocks=ui.approval_card(t, request),
+                text=fallback_text(views.card_text(t, request)),
+                blocks=cards.approval_card(t, request),
             )
         except SlackApiError as error:
             # No card, no approver: a request nobody can see must not stay pending.
             await self.service.decide(request.id, ApprovalStatus.CANCELLED, user)
             reason = code(error.response.get("error", "unknown error"))
-            await _tell(
-                t,
-                respond,
-                t(
-                    ":x: The request could not be posted to %(channel)s (Slack said %(reason)s), "
-                    "so nothing was filed. Invite the bot to that channel, or ask an admin to "
-                    "check APPROVAL_CHANNEL.",
-                    channel=f"<#{escape(card_channel)}>",
-                    reason=reason,
-                ),
-                ref,
-            )
+            await _tell(t, respond, views.not_posted(t, card_channel, reason), ref)
             await self._audit(request, user, "request delete", "not posted", detail=reason)
             return
         await self.service.attach_message(request, posted["channel"], posted["ts"])
         await respond(
-            text=fallback_text(t("Request #%(id)s filed", id=request.id)),
-            blocks=ui.filed_notice(t, request, card_channel, ref),
+            text=fallback_text(views.filed_text(t, request)),
+            blocks=views.filed_notice(t, request, card_channel, ref),
             replace_original=True,
         )
         await self._audit(request, user, "request delete", f"filed #{request.id}")
@@ -241,7 +217,9 @@ class ApprovalHandlers(ApprovalCards):
             return
         # The trigger dies 3 s after the click: open the modal before reading anything.
         t = self.deps.locales.known(user)
-        await client.views_open(trigger_id=body["trigger_id"], view=ui.reject_modal(t, request_id))
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=views.reject_modal(t, request_id)
+        )
 
     async def on_reject_reason(
         self,
@@ -256,12 +234,12 @@ class ApprovalHandlers(ApprovalCards):
         user, ref = body["user"]["id"], context["correlation_id"]
         t = self.deps.locales.known(user)
         if not reason:
-            errors = {"reason": t("Say why, for the requester.")}
+            errors = {"reason": views.reason_needed(t)}
             await ack(response_action="errors", errors=errors)
             return
         request = await self.service.get(request_id)
         refused = (
-            t("There is no delete request #%(id)s.", id=request_id)
+            views.no_such_request(t, request_id)
             if request is None
             else await self._refusal(t, request, user, "reject")
         )
@@ -298,16 +276,7 @@ class ApprovalHandlers(ApprovalCards):
         if request is None:
             return
         if request.requester != user:
-            await _tell(
-                t,
-                respond,
-                t(
-                    "Only %(requester)s, who filed #%(id)s, can cancel it.",
-                    requester=f"<@{request.requester}>",
-                    id=request.id,
-                ),
-                ref,
-            )
+            await _tell(t, respond, views.only_the_requester_cancels(t, request), ref)
             await self._audit(request, user, "cancel", "refused", detail="not the requester")
             return
         cancelled = await self._decide(
@@ -316,16 +285,7 @@ class ApprovalHandlers(ApprovalCards):
         if cancelled is None:
             return
         await self._redraw(client, cancelled)
-        await _tell(
-            t,
-            respond,
-            t(
-                ":leftwards_arrow_with_hook: Request #%(id)s cancelled; nothing was deleted.",
-                id=request.id,
-            ),
-            ref,
-            replace=True,
-        )
+        await _tell(t, respond, views.cancelled(t, cancelled), ref, replace=True)
         await self._audit(cancelled, user, "cancel", "cancelled")
 
     # ---- helpers ----
@@ -353,7 +313,7 @@ class ApprovalHandlers(ApprovalCards):
     ) -> ApprovalRequest | None:
         request = await self.service.get(request_id)
         if request is None:
-            await _tell(t, respond, t("There is no delete request #%(id)s.", id=request_id), ref)
+            await _tell(t, respond, views.no_such_request(t, request_id), ref)
         return request
 
     async def _refusal(
@@ -364,18 +324,10 @@ class ApprovalHandlers(ApprovalCards):
         why = self.service.refusal(request, user)
         if why is None:
             return None
-        if why == "needs approver":
-            sentence = f":no_entry: {refusal(t, Role.APPROVER, t(ATTEMPTS[attempt]))}"
-            detail = f"needs {Role.APPROVER.value}"
-        else:
-            sentence = t(
-                ":no_entry: You filed request #%(id)s; a second person must decide it.",
-                id=request.id,
-            )
-            detail = "own request"
+        detail = f"needs {Role.APPROVER.value}" if why == "needs approver" else why
         log.info("refused", extra={"user": user, "action": attempt, "request": request.id})
         await self._audit(request, user, attempt, "refused", detail=detail)
-        return sentence
+        return views.may_not_decide(t, request, why, attempt)
 
     async def _lost(
         self,
@@ -388,7 +340,7 @@ class ApprovalHandlers(ApprovalCards):
         ref: str,
     ) -> None:
         """Someone acted on a request that is no longer pending: say what it is now."""
-        sentence = no_longer_pending(t, request)
+        sentence = views.no_longer_pending(t, request)
         if request.status is ApprovalStatus.EXPIRED:
             await self._redraw(client, request)
         if respond is not None:

@@ -3,17 +3,11 @@ running an approved delete, and the audit rows. The listeners turn each answer i
 
 from __future__ import annotations
 
-from typing import Literal
-
-from bot.deletions import Record, current_records, feature_of, record_key, restricted_to
+from bot.deletions import current_records, digest, restricted_to
 from bot.deps import Deps
 from bot.execution import Executions
-from bot.models import fingerprint
-from bot.records import ApprovalRequest, ApprovalStatus, Decision, Deletion, operation_of
+from bot.records import ApprovalRequest, ApprovalStatus, Decision, Deletion, Record, Refusal
 from bot.roles import Role
-
-# Why a person may not decide a request, as the audit log says it.
-Refusal = Literal["needs approver", "own request"]
 
 
 class ApprovalService:
@@ -29,7 +23,7 @@ class ApprovalService:
         """The deletion and its records fetched afresh, or None when they are no longer what the
         preview showed (a backend failure raises `BackendError`)."""
         records = await current_records(deletion, self.deps.backends)
-        if not records or fingerprint(records) != seen:
+        if not records or digest(records) != seen:
             return None
         return restricted_to(deletion, records), records
 
@@ -38,13 +32,10 @@ class ApprovalService:
     ) -> ApprovalRequest:
         """A pending request; `RecordsClaimed` when an open request already holds a record."""
         return await self.deps.store.file(
-            kind=deletion.kind,
+            deletion=deletion,
             requester=requester,
             channel_id=channel,
-            operation=operation_of(deletion),
             snapshot=records,
-            summary=deletion.summary,
-            records=[record_key(record) for record in records],
             now=self.deps.clock(),
             ttl=self.deps.settings.approval_ttl,
         )
@@ -86,7 +77,7 @@ class ApprovalService:
         await self.deps.store.audit(
             actor=user,
             action=action,
-            feature=feature_of(request.kind),
+            feature=request.deletion.kind,
             target=f"#{request.id} {request.summary}",
             outcome=outcome,
             detail=detail,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.blocks import bindings as ui
 from bot.blocks.common import code
 from bot.i18n import N_, Messages
 from bot.models import AccountSource, BindingChange, BindingKey, BindingQuery, NewBinding
+from handlers.bindings.views import EditForm
 from handlers.common import (
     MAX_ID_DIGITS,
     Help,
@@ -163,7 +163,7 @@ def read_add_form(
 
 
 def read_edit_form(
-    t: Messages, values: dict[str, str | None], shown: ui.EditForm
+    t: Messages, values: dict[str, str | None], shown: EditForm
 ) -> tuple[BindingChange | None, dict[str, str]]:
     """The change to send: only the fields that differ from what the form showed."""
     open_id, app_id = values.get("open_id") or "", values.get("app_id") or ""

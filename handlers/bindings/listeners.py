@@ -13,7 +13,6 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import bindings as ui
 from bot.blocks.common import (
     escape,
     fallback_text,
@@ -24,11 +23,13 @@ from bot.blocks.common import (
 )
 from bot.blocks.help import BINDING_EXAMPLES, BINDING_GRAMMAR
 from bot.clients.errors import BackendError
-from bot.deletions import current_records
+from bot.deletions import current_records, digest
 from bot.i18n import N_, SOURCE_LANGUAGE, Messages, messages
-from bot.models import Binding, BindingKey, BindingQuery, NewBinding, fingerprint
+from bot.models import Binding, BindingKey, BindingQuery, NewBinding
 from bot.records import BindingDeletion
 from bot.roles import Role
+from handlers.bindings import cards
+from handlers.bindings import views as ui
 from handlers.bindings.grammar import (
     AddNow,
     BindingCommand,
@@ -80,7 +81,7 @@ class BindingHandlers(FeatureHandlers):
         return parse_binding_command(text)
 
     def placeholder(self, t: Messages, parsed: object) -> list[Block] | None:
-        return ui.lookup_placeholder(t, parsed.query) if isinstance(parsed, Lookup) else None
+        return cards.lookup_placeholder(t, parsed.query) if isinstance(parsed, Lookup) else None
 
     def target(self, parsed: object) -> str:
         return target_of(parsed)
@@ -88,10 +89,10 @@ class BindingHandlers(FeatureHandlers):
     def register(self, app: AsyncApp) -> None:
         app.command("/binding")(self.on_command)
         # Menus and buttons both carry `/binding` arguments; one listener runs them.
-        app.action(ui.MENU_ACTION)(self.on_command_value)
-        app.action(ui.LOOKUP_ACTION)(self.on_command_value)
-        app.action(ui.SHARE_ACTION)(self.on_share)
-        app.action(ui.DISMISS_ACTION)(self.on_dismiss)
+        app.action(cards.MENU_ACTION)(self.on_command_value)
+        app.action(cards.LOOKUP_ACTION)(self.on_command_value)
+        app.action(cards.SHARE_ACTION)(self.on_share)
+        app.action(cards.DISMISS_ACTION)(self.on_dismiss)
         app.view(ui.ADD_CALLBACK)(self.on_add_submitted)
         app.view(ui.EDIT_CALLBACK)(self.on_edit_submitted)
 
@@ -166,7 +167,7 @@ class BindingHandlers(FeatureHandlers):
         results = await self.deps.bindings.lookup_sources(
             query.sources, cid=query.cid, open_id=query.open_id
         )
-        blocks = ui.lookup_message(
+        blocks = cards.lookup_message(
             here.t,
             query,
             results,
@@ -182,7 +183,7 @@ class BindingHandlers(FeatureHandlers):
             extra={"user": here.user, "query": query.command_text, "failed_sources": failed},
         )
         await here.respond(
-            text=fallback_text(ui.lookup_summary(here.t, query, results)),
+            text=fallback_text(cards.lookup_summary(here.t, query, results)),
             blocks=blocks,
             response_type="in_channel" if shared else "ephemeral",
             replace_original=here.in_place and not shared,
@@ -199,7 +200,7 @@ class BindingHandlers(FeatureHandlers):
     async def add_now(self, binding: NewBinding, here: Invocation) -> None:
         result = await self._add(here.t, binding, here.user, here.ref)
         blocks = (
-            ui.write_failed(here.t, result, binding.key, here.ref)
+            cards.write_failed(here.t, result, binding.key, here.ref)
             if isinstance(result, BackendError)
             else result
         )
@@ -218,7 +219,7 @@ class BindingHandlers(FeatureHandlers):
             await self.audit_write("add", key.args, user, error)
             return error
         await self.audit_write("add", key.args, user, None, detail=ui.added_detail(binding))
-        return ui.write_done(t, added(t, binding), key, ref, interactive=interactive)
+        return cards.write_done(t, added(t, binding), key, ref, interactive=interactive)
 
     async def on_add_submitted(
         self,
@@ -264,7 +265,7 @@ class BindingHandlers(FeatureHandlers):
 
         def fill(binding: Binding | None) -> View:
             if binding is None:
-                return message_modal(t, title, ui.missing_binding(t, key, here.ref))
+                return message_modal(t, title, cards.missing_binding(t, key, here.ref))
             return ui.edit_modal(t, ui.EditForm.of(binding), binding=binding)
 
         loading_view = loading_modal(t, title, loading(t, key))
@@ -307,7 +308,7 @@ class BindingHandlers(FeatureHandlers):
                 return ui.edit_refused(t, error, shown, values, ref)
             detail = ui.changes(messages(SOURCE_LANGUAGE), change, str)
             await self.audit_write("edit", key.args, user, None, detail=detail)
-            blocks = ui.write_done(t, saved(t, change), key, ref, interactive=False)
+            blocks = cards.write_done(t, saved(t, change), key, ref, interactive=False)
             return Shown(message_modal(t, t("Edit binding"), blocks))
 
         submission = self.submission(ack, client, view, ref, t("Edit binding"), t)
@@ -323,14 +324,14 @@ class BindingHandlers(FeatureHandlers):
             blocks = notice(t, f":x: {escape(error.say(t))}", here.ref)
         else:
             blocks = (
-                ui.delete_preview(
+                cards.delete_preview(
                     t,
                     Binding.model_validate(records[0]),
-                    fingerprint=fingerprint(records),
+                    fingerprint=digest(records),
                     correlation_id=here.ref,
                 )
                 if records
-                else ui.missing_binding(t, key, here.ref)
+                else cards.missing_binding(t, key, here.ref)
             )
         await here.respond(
             text=fallback_text(t("Delete preview")), blocks=blocks, replace_original=False

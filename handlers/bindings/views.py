@@ -1,13 +1,39 @@
-"""`/binding` sentences: what a write did and what a form is loading (pure)."""
+"""`/binding` forms and sentences: the add and edit modals, what a write did, what a form is
+loading. Pure: models in, Block Kit and text out; the messages are `cards`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from bot.blocks import bindings as ui
-from bot.blocks.common import code, escape
+from pydantic import BaseModel, ConfigDict
+from slack_sdk.models.blocks import Block, InputBlock, Option, PlainTextObject, StaticSelectElement
+from slack_sdk.models.views import View
+
+from bot.blocks.common import (
+    TEXT_INPUT_LIMIT,
+    ModalOutcome,
+    Shown,
+    changed_fields,
+    code,
+    context,
+    escape,
+    form_modal,
+    message_modal,
+    on_field,
+    plain,
+    problem_banner,
+    quoted,
+    section,
+    text_input,
+)
+from bot.clients.errors import AlreadyBound, BackendError, ContactNotFound, WriteOutcomeUnknown
 from bot.i18n import Messages
-from bot.models import BindingChange, BindingKey, NewBinding
+from bot.models import AccountSource, Binding, BindingChange, BindingKey, NewBinding, fingerprint
+from handlers.bindings.cards import source_name, write_failed
+
+ADD_CALLBACK = "binding_add"
+EDIT_CALLBACK = "binding_edit"
 
 
 def first_line(blocks: list[Any]) -> str:
@@ -35,7 +61,7 @@ def saved(t: Messages, change: BindingChange) -> str:
         "Saved the %(source)s binding of contact %(cid)s: %(changes)s.",
         source=escape(t(change.source.label)),
         cid=code(change.cid),
-        changes=ui.changes(t, change),
+        changes=changes(t, change),
     )
 
 
@@ -45,3 +71,177 @@ def loading(t: Messages, key: BindingKey) -> str:
         source=escape(t(key.source.label)),
         cid=code(key.cid),
     )
+
+
+# ---- modals ---------------------------------------------------------------------------------
+
+
+def _source_select(t: Messages, initial: AccountSource | None) -> InputBlock:
+    options = [
+        Option(text=PlainTextObject(text=t(source.label)), value=source.value)
+        for source in AccountSource
+    ]
+    initial_option = next((o for o in options if initial and o.value == initial.value), None)
+    return InputBlock(
+        block_id="source",
+        label=PlainTextObject(text=t("Source")),
+        element=StaticSelectElement(
+            action_id="value",
+            placeholder=PlainTextObject(text=t("Choose a source")),
+            options=options,
+            initial_option=initial_option,
+        ),
+    )
+
+
+FormValues = dict[str, str | None]
+
+
+def _digest(text: str) -> str:
+    # What a text input shows (cut to what it holds), as its value comes back (stripped).
+    return fingerprint([{"text": plain(text, TEXT_INPUT_LIMIT).strip()}])
+
+
+class EditForm(BaseModel):
+    """What the edit form showed, in its private_metadata: the key, and digests of the values
+    (a long openId would not fit Slack's 3000 characters; only whether it changed matters)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cid: int
+    source: AccountSource
+    open_id: str
+    app_id: str
+
+    @classmethod
+    def of(cls, binding: Binding) -> EditForm:
+        return cls(
+            cid=binding.cid,
+            source=binding.source,
+            open_id=_digest(binding.open_id),
+            app_id=_digest(binding.app_id or ""),
+        )
+
+    @property
+    def key(self) -> BindingKey:
+        return BindingKey(cid=self.cid, source=self.source)
+
+    def changed(self, name: str, typed: str) -> bool:
+        shown: str = getattr(self, name)
+        return _digest(typed) != shown
+
+
+def add_modal(t: Messages, values: FormValues | None = None, problem: str = "") -> View:
+    """The add form; after a refusal it comes back with what was typed and why it failed."""
+    typed = values or {}
+    return form_modal(
+        t,
+        t("Add binding"),
+        t("Add"),
+        ADD_CALLBACK,
+        [
+            *problem_banner(problem),
+            text_input(
+                "cid", t("Contact id (cId)"), initial=typed.get("cid"), placeholder="30851821"
+            ),
+            _source_select(t, AccountSource.parse(typed.get("source") or "")),
+            text_input(
+                "open_id",
+                "openId",
+                initial=typed.get("open_id"),
+                placeholder=t("the third-party user id"),
+            ),
+            text_input(
+                "app_id",
+                "appId",
+                initial=typed.get("app_id"),
+                optional=True,
+                hint=t("WeChat official account id, if any"),
+            ),
+        ],
+    )
+
+
+def edit_modal(
+    t: Messages,
+    form: EditForm,
+    *,
+    binding: Binding | None = None,
+    values: FormValues | None = None,
+    problem: str = "",
+) -> View:
+    """The edit form: prefilled from `binding`, or (after a refusal) as typed, saying why."""
+    typed = values if values is not None else {}
+    if binding is not None:
+        typed = {"open_id": binding.open_id, "app_id": binding.app_id}
+    blocks: list[Block] = [
+        *problem_banner(problem),
+        section(
+            t(
+                "%(source)s binding of contact %(cid)s",
+                source=source_name(t, form.source),
+                cid=code(form.cid),
+            )
+        ),
+        text_input("open_id", "openId", initial=typed.get("open_id")),
+        text_input("app_id", "appId", initial=typed.get("app_id"), optional=True),
+    ]
+    if binding is not None:
+        blocks.append(context(t("Remark: %(remark)s", remark=quoted(t, binding.remark))))
+    return form_modal(
+        t, t("Edit binding"), t("Save"), EDIT_CALLBACK, blocks, form.model_dump_json()
+    )
+
+
+def add_refused(
+    t: Messages, error: BackendError, key: BindingKey, values: FormValues, correlation_id: str
+) -> ModalOutcome:
+    """A refused add: on the field it concerns, the rest of the form as typed."""
+    if isinstance(error, WriteOutcomeUnknown):
+        blocks = write_failed(t, error, key, correlation_id, interactive=False)
+        return Shown(message_modal(t, t("Add binding"), blocks))
+    if isinstance(error, ContactNotFound):
+        return on_field(
+            "cid",
+            t(
+                "Contact %(cid)s does not exist in bangwo8. Check the contact id.",
+                cid=key.cid,
+            ),
+            lambda problem: add_modal(t, values, problem),
+        )
+    if isinstance(error, AlreadyBound):
+        return on_field(
+            "source",
+            t(
+                "Contact %(cid)s is already bound for %(source)s: change it with %(command)s.",
+                cid=key.cid,
+                source=t(key.source.label),
+                command=f"/binding edit {key.args}",
+            ),
+            lambda problem: add_modal(t, values, problem),
+        )
+    return Shown(add_modal(t, values, error.say(t)))
+
+
+def edit_refused(
+    t: Messages, error: BackendError, form: EditForm, values: FormValues, correlation_id: str
+) -> ModalOutcome:
+    if isinstance(error, WriteOutcomeUnknown):
+        blocks = write_failed(t, error, form.key, correlation_id, interactive=False)
+        return Shown(message_modal(t, t("Edit binding"), blocks))
+    return Shown(edit_modal(t, form, values=values, problem=error.say(t)))
+
+
+_CHANGE_LABELS = {"open_id": "openId", "app_id": "appId"}
+
+
+def changes(t: Messages, change: BindingChange, show: Callable[[str], str] = code) -> str:
+    """Each field an edit sent, as said to the person and in the audit log."""
+    sent = change.model_dump(include=set(_CHANGE_LABELS))
+    return changed_fields(t, sent, _CHANGE_LABELS, show)
+
+
+def added_detail(binding: NewBinding) -> str:
+    """The audit log's record of an add; the log is kept in English, as the backends' data."""
+    app = f" and appId {binding.app_id}" if binding.app_id else ""
+    return f"bound to openId {binding.open_id}{app}"
