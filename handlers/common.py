@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from pydantic import TypeAdapter
 from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -228,18 +226,6 @@ def view_values(view: dict[str, Any]) -> dict[str, str | None]:
             value = state.get("value")
             values[block_id] = value.strip() if isinstance(value, str) else None
     return values
-
-
-def metadata(**fields: object) -> str:
-    return json.dumps(fields, separators=(",", ":"))
-
-
-_METADATA = TypeAdapter(dict[str, Any])
-
-
-def read_metadata(view: dict[str, Any]) -> dict[str, Any]:
-    """A view's private_metadata; pydantic's ValidationError (out of date) when unreadable."""
-    return _METADATA.validate_json(view.get("private_metadata") or "{}")
 
 
 async def audit(

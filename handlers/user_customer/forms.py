@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
 from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.views import View
@@ -15,7 +16,8 @@ from bot.clients.errors import BackendError
 from bot.i18n import N_, SOURCE_LANGUAGE, messages
 from bot.models import Relation, RelationChange, RelationKey
 from handlers import common
-from handlers.common import FeatureHandlers, metadata, read_metadata, view_values
+from handlers.common import FeatureHandlers, view_values
+from handlers.metadata import ViewMetadata
 from handlers.modals import ModalOutcome, Shown, answer_submission
 from handlers.user_customer.grammar import (
     NOTHING_CHANGED,
@@ -25,6 +27,18 @@ from handlers.user_customer.grammar import (
     texts_detail,
 )
 from handlers.user_customer.views import added, saved
+
+
+class EditMetadata(ViewMetadata):
+    """What the edit form carries: the relation, and digests of the values it showed."""
+
+    user_id: int = Field(gt=0)
+    customer_id: int = Field(gt=0)
+    shown: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> RelationKey:
+        return RelationKey(user_id=self.user_id, customer_id=self.customer_id)
 
 
 class RelationForms(FeatureHandlers):
@@ -88,15 +102,10 @@ class RelationForms(FeatureHandlers):
         def fill(relation: Relation | None) -> View:
             if relation is None:
                 return message_modal(t, title, ui.missing_relation(t, key, here.ref))
-            shown = shown_digests(relation)
-            return ui.edit_modal(
-                t,
-                key,
-                relation,
-                private_metadata=metadata(
-                    user_id=key.user_id, customer_id=key.customer_id, shown=shown
-                ),
+            shown = EditMetadata(
+                user_id=key.user_id, customer_id=key.customer_id, shown=shown_digests(relation)
             )
+            return ui.edit_modal(t, key, relation, private_metadata=shown.encode())
 
         await common.open_then_fill(
             here, title, ui.edit_loading(t, key), lambda: self.deps.relations.find(key), fill
@@ -110,15 +119,15 @@ class RelationForms(FeatureHandlers):
         client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
-        meta = read_metadata(view)
+        meta = EditMetadata.decode(view)
         values = view_values(view)
         user, ref = body["user"]["id"], context["correlation_id"]
         t = self.deps.locales.known(user)
-        changed = read_edit_form(values, meta.get("shown", {}))
+        changed = read_edit_form(values, meta.shown)
         if not changed:
             await ack(response_action="errors", errors={"template": t(NOTHING_CHANGED)})
             return
-        key = RelationKey(user_id=meta["user_id"], customer_id=meta["customer_id"])
+        key = meta.key
         if not await self.editor_in_modal(
             ack,
             user=user,
