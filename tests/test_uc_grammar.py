@@ -15,7 +15,6 @@ from bot.models import (
     RelationQuery,
     RelationSelection,
 )
-from handlers.common import Help, OpenAddModal, ShowAudit
 from handlers.user_customer.grammar import (
     MAX_COMMAND_LENGTH,
     Follows,
@@ -26,6 +25,7 @@ from handlers.user_customer.grammar import (
     command_text,
     parse_uc_command,
 )
+from handlers.words import Help, OpenAddModal, ShowAudit
 
 
 def listing(*conditions: Condition, **query: Any) -> ListRelations:

@@ -5,28 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field
-from slack_bolt.async_app import AsyncBoltContext
-from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.views import View
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import user_customer as ui
 from bot.blocks.common import message_modal
 from bot.clients.errors import BackendError
 from bot.i18n import N_, SOURCE_LANGUAGE, messages
 from bot.models import Relation, RelationChange, RelationKey
-from handlers import common
-from handlers.common import FeatureHandlers, view_values
+from bot.roles import Role
+from handlers.common import FeatureHandlers, Requires, open_then_fill
+from handlers.context import Invocation
 from handlers.metadata import ViewMetadata
 from handlers.modals import ModalOutcome, Shown, answer_submission
 from handlers.user_customer.grammar import (
     NOTHING_CHANGED,
+    UcCommand,
     read_add_form,
     read_edit_form,
     shown_digests,
     texts_detail,
 )
 from handlers.user_customer.views import added, saved
+from handlers.words import view_values
+
+# Roles may change while a form is open: checked again on submit, refused in the modal.
+_ADD_FORM = Requires(Role.EDITOR, N_("add relations"), action="add", form=N_("Add relation"))
+_EDIT_FORM = Requires(Role.EDITOR, N_("edit relations"), action="edit", form=N_("Edit relation"))
 
 
 class EditMetadata(ViewMetadata):
@@ -41,43 +45,27 @@ class EditMetadata(ViewMetadata):
         return RelationKey(user_id=self.user_id, customer_id=self.customer_id)
 
 
-class RelationForms(FeatureHandlers):
+class RelationForms(FeatureHandlers[UcCommand]):
     """The add and edit modals of `/uc`; the listeners in `listeners.py` open them."""
 
     # ---- add ----
 
-    async def open_add_modal(self, here: common.Invocation) -> None:
+    async def open_add_modal(self, here: Invocation) -> None:
         secret = self.deps.settings.user_customer_secret
         await here.client.views_open(
             trigger_id=here.trigger_id,
             view=ui.add_modal(here.t, secret=secret.get_secret_value() if secret else None),
         )
 
-    async def on_add_submitted(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
+    async def on_add_submitted(self, view: dict[str, Any], here: Invocation) -> None:
         values = view_values(view)
-        user, ref = body["user"]["id"], context["correlation_id"]
-        t = self.deps.locales.known(user)
+        user, ref, t = here.user, here.ref, here.t
         relation, errors = read_add_form(t, values)
         if relation is None:
-            await ack(response_action="errors", errors=errors)
+            await here.ack(response_action="errors", errors=errors)
             return
         key = RelationKey(user_id=relation.user_id, customer_id=relation.customer_id)
-        if not await self.editor_in_modal(
-            ack,
-            user=user,
-            action="add",
-            what=N_("add relations"),
-            title=N_("Add relation"),
-            target=ui.target(key),
-            ref=ref,
-        ):
+        if not await self.allowed(here, _ADD_FORM, ui.target(key)):
             return
 
         async def outcome() -> ModalOutcome:
@@ -90,12 +78,12 @@ class RelationForms(FeatureHandlers):
             done = ui.write_done(t, added(t, key), key, ref)
             return Shown(message_modal(t, t("Add relation"), done))
 
-        submission = self.submission(ack, client, view, ref, t("Add relation"), t)
+        submission = self.submission(here, view, t("Add relation"))
         await answer_submission(submission, outcome())
 
     # ---- edit ----
 
-    async def open_edit_modal(self, key: RelationKey, here: common.Invocation) -> None:
+    async def open_edit_modal(self, key: RelationKey, here: Invocation) -> None:
         t = here.t
         title = t("Edit relation")
 
@@ -107,36 +95,20 @@ class RelationForms(FeatureHandlers):
             )
             return ui.edit_modal(t, key, relation, private_metadata=shown.encode())
 
-        await common.open_then_fill(
+        await open_then_fill(
             here, title, ui.edit_loading(t, key), lambda: self.deps.relations.find(key), fill
         )
 
-    async def on_edit_submitted(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
+    async def on_edit_submitted(self, view: dict[str, Any], here: Invocation) -> None:
         meta = EditMetadata.decode(view)
         values = view_values(view)
-        user, ref = body["user"]["id"], context["correlation_id"]
-        t = self.deps.locales.known(user)
+        user, ref, t = here.user, here.ref, here.t
         changed = read_edit_form(values, meta.shown)
         if not changed:
-            await ack(response_action="errors", errors={"template": t(NOTHING_CHANGED)})
+            await here.ack(response_action="errors", errors={"template": t(NOTHING_CHANGED)})
             return
         key = meta.key
-        if not await self.editor_in_modal(
-            ack,
-            user=user,
-            action="edit",
-            what=N_("edit relations"),
-            title=N_("Edit relation"),
-            target=ui.target(key),
-            ref=ref,
-        ):
+        if not await self.allowed(here, _EDIT_FORM, ui.target(key)):
             return
         change = RelationChange(user_id=key.user_id, customer_id=key.customer_id, **changed)
 
@@ -152,5 +124,5 @@ class RelationForms(FeatureHandlers):
             done = ui.write_done(t, saved(t, change), key, ref)
             return Shown(message_modal(t, t("Edit relation"), done))
 
-        submission = self.submission(ack, client, view, ref, t("Edit relation"), t)
+        submission = self.submission(here, view, t("Edit relation"))
         await answer_submission(submission, outcome())

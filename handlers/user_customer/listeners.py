@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.models.blocks import Block
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import user_customer as ui
 from bot.blocks.common import escape, fallback_text, notice
@@ -20,8 +17,8 @@ from bot.clients.errors import BackendError
 from bot.i18n import N_, Messages
 from bot.models import RelationKey, RelationSelection, fingerprint
 from bot.roles import Role
-from handlers import common
-from handlers.common import Help, OpenAddModal, ShowAudit, invocation_of, show_audit
+from handlers.common import Requires, show_audit
+from handlers.context import Invocation
 from handlers.user_customer.forms import RelationForms
 from handlers.user_customer.grammar import (
     Follows,
@@ -38,26 +35,25 @@ from handlers.user_customer.grammar import (
     ticked_keys,
 )
 from handlers.user_customer.views import listing, looking_up
+from handlers.words import Help, OpenAddModal, ShowAudit
 
 log = logging.getLogger("handlers.user_customer")
 FEATURE = "uc"
 
-_NEEDS: dict[type, tuple[Role, str]] = {
-    ListRelations: (Role.VIEWER, N_("look up relations")),
-    Follows: (Role.VIEWER, N_("look up relations")),
-    GetRelation: (Role.VIEWER, N_("look up relations")),
-    OpenAddModal: (Role.EDITOR, N_("add relations")),
-    OpenEditModal: (Role.EDITOR, N_("edit relations")),
-    PreviewDelete: (Role.EDITOR, N_("delete relations")),
-    ShowAudit: (Role.APPROVER, N_("read the audit log")),
+# What each control may send: a value naming anything else was not made by this app.
+_LOOKUPS = (ListRelations, Follows, GetRelation)
+_PAGES = (ListRelations, Follows)
+_MENU = (OpenEditModal, PreviewDelete)
+_LOOK = Requires(Role.VIEWER, N_("look up relations"))
+_NEEDS = {
+    ListRelations: _LOOK,
+    Follows: _LOOK,
+    GetRelation: _LOOK,
+    OpenAddModal: Requires(Role.EDITOR, N_("add relations")),
+    OpenEditModal: Requires(Role.EDITOR, N_("edit relations")),
+    PreviewDelete: Requires(Role.EDITOR, N_("delete relations")),
+    ShowAudit: Requires(Role.APPROVER, N_("read the audit log")),
 }
-
-
-@dataclass(frozen=True)
-class Invocation(common.Invocation):
-    """An invocation, and what the message it acted on holds."""
-
-    ticked: frozenset[RelationKey] = frozenset()
 
 
 class UserCustomerHandlers(RelationForms):
@@ -70,11 +66,11 @@ class UserCustomerHandlers(RelationForms):
     def parse(self, text: str) -> UcCommand:
         return parse_uc_command(text)
 
-    def placeholder(self, t: Messages, parsed: object) -> list[Block] | None:
+    def placeholder(self, t: Messages, parsed: UcCommand) -> list[Block] | None:
         what = looking_up(t, parsed)
         return None if what is None else ui.lookup_placeholder(t, what)
 
-    def target(self, parsed: object) -> str:
+    def target(self, parsed: UcCommand) -> str:
         return target_of(parsed)
 
     def register(self, app: AsyncApp) -> None:
@@ -89,92 +85,47 @@ class UserCustomerHandlers(RelationForms):
         app.view(ui.ADD_CALLBACK)(self.on_add_submitted)
         app.view(ui.EDIT_CALLBACK)(self.on_edit_submitted)
 
-    async def on_menu(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
+    async def on_menu(self, action: dict[str, Any], here: Invocation) -> None:
+        await here.ack()
         value = (action.get("selected_option") or {}).get("value", "")
-        here = _invocation(body, respond, client, context)
-        await self._from_value(value, here, (OpenEditModal, PreviewDelete))
+        parsed = await self._authorized_value(value, here, _MENU)
+        if parsed is not None:
+            await self.run(parsed, here)
 
     async def on_again(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
+        self, body: dict[str, Any], action: dict[str, Any], here: Invocation
     ) -> None:
         """Previous, Next and Try again: the lookup their value names, in place of the message."""
-        await ack()
-        # Ticks travel with the list from page to page, in the message's own state.
-        here = replace(
-            _invocation(body, respond, client, context),
-            in_place=True,
-            ticked=ticked_keys(body.get("state", {}).get("values", {})),
-        )
-        await self._from_value(action.get("value", ""), here, (ListRelations, Follows, GetRelation))
+        await here.ack()
+        value = action.get("value", "")
+        parsed = await self._authorized_value(value, here, _LOOKUPS)
+        if parsed is not None:
+            await self._look_again(parsed, body, here)
 
-    async def on_tick(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
+    async def on_tick(self, body: dict[str, Any], action: dict[str, Any], here: Invocation) -> None:
         """Redraw the page, fetched afresh, so "Delete selected" names what is ticked now."""
-        await ack()
+        await here.ack()
         command = ui.command_of_row(action.get("block_id") or "")
         if command is None:
             log.warning("tick outside a row", extra={"block_id": action.get("block_id")})
             return
-        here = replace(
-            _invocation(body, respond, client, context),
-            in_place=True,
-            ticked=ticked_keys(body.get("state", {}).get("values", {})),
-        )
-        await self._from_value(command, here, (ListRelations, Follows))
+        parsed = await self._authorized_value(command, here, _PAGES)
+        if parsed is not None:
+            await self._look_again(parsed, body, here)
 
-    async def on_share(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
-        here = _invocation(body, respond, client, context)
+    async def on_share(self, action: dict[str, Any], here: Invocation) -> None:
+        await here.ack()
         parsed = parse_uc_command(action.get("value", ""))
-        if not isinstance(parsed, ListRelations | Follows | GetRelation):
+        if not isinstance(parsed, _LOOKUPS):
             log.warning("unreadable share value", extra={"value": action.get("value")})
             return
         if await self.authorized(parsed, here) and await self.look(
             parsed, await self.reader(here), shared=True
         ):
-            await respond(delete_original=True)
+            await here.respond(delete_original=True)
 
-    async def on_delete_selected(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
-        here = _invocation(body, respond, client, context)
+    async def on_delete_selected(self, action: dict[str, Any], here: Invocation) -> None:
+        await here.ack()
         try:
             parsed = PreviewDelete(RelationSelection.parse(action.get("value", "")))
         except ValueError:
@@ -183,18 +134,26 @@ class UserCustomerHandlers(RelationForms):
         if await self.authorized(parsed, here):
             await self.run(parsed, here)
 
-    async def _from_value(self, value: str, here: Invocation, accepted: tuple[type, ...]) -> None:
-        """Run the command text a button or menu carries, if it is one this control may send."""
+    async def _authorized_value(
+        self, value: str, here: Invocation, accepted: tuple[type, ...]
+    ) -> UcCommand | None:
+        """The command text a button or menu carries, if it is one this control may send and
+        the person may run."""
         parsed = parse_uc_command(value)
         if not isinstance(parsed, accepted):
             log.warning("unexpected value", extra={"value": value})
-            return
-        if await self.authorized(parsed, here):
-            await self.run(parsed, here)
+            return None
+        return parsed if await self.authorized(parsed, here) else None
 
-    async def run(self, parsed: object, invoked: common.Invocation) -> None:
-        # A typed command carries no ticks; a tick's redraw arrives with them.
-        here = invoked if isinstance(invoked, Invocation) else Invocation(**vars(invoked))
+    async def _look_again(self, parsed: UcCommand, body: dict[str, Any], here: Invocation) -> None:
+        """A lookup redrawn in place; ticks travel with the list, in the message's own state."""
+        if not isinstance(parsed, _LOOKUPS):
+            return
+        ticked = ticked_keys(body.get("state", {}).get("values", {}))
+        here = await self.reader(replace(here, in_place=True))
+        await self.look(parsed, here, ticked=ticked)
+
+    async def run(self, parsed: UcCommand, here: Invocation) -> None:
         here = await self.reader(here)
         match parsed:
             case ListRelations() | Follows() | GetRelation():
@@ -212,13 +171,20 @@ class UserCustomerHandlers(RelationForms):
 
     # ---- lookups ----
 
-    async def look(self, parsed: Lookup, here: Invocation, *, shared: bool = False) -> bool:
+    async def look(
+        self,
+        parsed: Lookup,
+        here: Invocation,
+        *,
+        shared: bool = False,
+        ticked: frozenset[RelationKey] = frozenset(),
+    ) -> bool:
         """Answer a lookup; False when the backend failed (the person is told why)."""
         try:
             if isinstance(parsed, GetRelation):
                 text, blocks = await self._relation(parsed.key, here, shared=shared)
             else:
-                text, blocks = await self._page(parsed, here, shared=shared)
+                text, blocks = await self._page(parsed, here, shared=shared, ticked=ticked)
         except BackendError as error:
             log.info("lookup failed", extra={"user": here.user, "error": type(error).__name__})
             blocks = ui.lookup_failed(here.t, error, command_text(parsed), here.ref)
@@ -229,7 +195,7 @@ class UserCustomerHandlers(RelationForms):
         return True
 
     async def _page(
-        self, parsed: PageCommand, here: Invocation, *, shared: bool
+        self, parsed: PageCommand, here: Invocation, *, shared: bool, ticked: frozenset[RelationKey]
     ) -> tuple[str, list[Block]]:
         if isinstance(parsed, ListRelations):
             page = await self.deps.relations.list(parsed.query)
@@ -241,7 +207,7 @@ class UserCustomerHandlers(RelationForms):
             here.t,
             listing(here.t, parsed, page),
             page,
-            ticked=here.ticked,
+            ticked=ticked,
             editable=self.deps.roles.allows(here.user, Role.EDITOR),
             correlation_id=here.ref,
             shared_by=here.user if shared else None,
@@ -299,9 +265,3 @@ class UserCustomerHandlers(RelationForms):
             correlation_id=here.ref,
         )
         await self._reply(here, here.t("Delete preview"), blocks)
-
-
-def _invocation(
-    body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: AsyncBoltContext
-) -> Invocation:
-    return Invocation(**vars(invocation_of(body, respond, client, context)))
