@@ -21,7 +21,7 @@ from bot.deps import Deps
 from bot.i18n import Messages
 from bot.roles import Role, refusal
 from handlers.context import Invocation
-from handlers.modals import Submission
+from handlers.modals import ModalOutcome, Submission, answer_submission
 from handlers.placeholder import PlaceholderIfSlow
 from handlers.words import Help, from_slack
 
@@ -80,28 +80,43 @@ class Requires:
     """A role check, declared: who may do something, and how a refusal is said and audited.
 
     `what` is the English (`N_`) name of what was tried, as the refusal names it; the audit
-    log keeps `action` (`what` when not given). A form's submission is refused in the modal,
-    under the title `form` (`N_`); a command in its ack; anything else by its response_url.
+    log keeps `action` (`what` when not given). A command is refused in its ack, a form's
+    submission in its modal, anything else by its response_url.
     """
 
     role: Role
     what: str
     action: str | None = None
-    form: str | None = None
+
+
+@dataclass(frozen=True)
+class Form:
+    """A modal form, declared: its title (`N_`), and who may submit it. Roles may change
+    while a form is open, so they are checked again on submit."""
+
+    title: str
+    needs: Requires
 
 
 async def authorize(
-    deps: Deps, here: Invocation, needs: Requires, *, feature: str, target: str
+    deps: Deps,
+    here: Invocation,
+    needs: Requires,
+    *,
+    feature: str,
+    target: str,
+    form: str | None = None,
 ) -> bool:
     """Whether `here.user` has the role now (from the settings as they are); when not, they
-    are told which role they lack and the refusal is audited."""
+    are told which role they lack and the refusal is audited. `form` is the title (`N_`)
+    of the modal a submission's refusal replaces."""
     if deps.roles.allows(here.user, needs.role):
         return True
     t = deps.locales.known(here.user)
     sentence = refusal(t, needs.role, t(needs.what))
     blocks = notice(t, f":no_entry: {sentence}", here.ref)
-    if needs.form is not None:
-        await here.ack(response_action="update", view=message_modal(t, t(needs.form), blocks))
+    if form is not None:
+        await here.ack(response_action="update", view=message_modal(t, t(form), blocks))
     elif here.kind == "command":
         await here.ack(text=mrkdwn_text(sentence), blocks=blocks)
     else:
@@ -204,15 +219,28 @@ class FeatureHandlers(Generic[Command]):
 
     async def authorized(self, parsed: Command, here: Invocation) -> bool:
         """The check `needs` declares for this command."""
-        return await self.allowed(here, self.needs[type(parsed)], self.target(parsed))
-
-    async def allowed(self, here: Invocation, needs: Requires, target: str) -> bool:
+        needs, target = self.needs[type(parsed)], self.target(parsed)
         return await authorize(self.deps, here, needs, feature=self.feature, target=target)
 
-    def submission(self, here: Invocation, view: dict[str, Any], title: str) -> Submission:
-        return Submission(
+    async def submit(
+        self,
+        here: Invocation,
+        view: dict[str, Any],
+        form: Form,
+        target: str,
+        outcome: Callable[[], Awaitable[ModalOutcome]],
+    ) -> None:
+        """A form's submission, its values read: the role checked again, then the outcome
+        answered in the modal (`handlers.modals`)."""
+        if not await authorize(
+            self.deps, here, form.needs, feature=self.feature, target=target, form=form.title
+        ):
+            return
+        title = here.t(form.title)
+        submission = Submission(
             here.ack, here.client, view, here.ref, title, self.deps.modal_budget, here.t
         )
+        await answer_submission(submission, outcome())
 
     async def reader(self, here: Invocation) -> Invocation:
         """The invocation in its reader's language: call it after the ack."""

@@ -38,9 +38,9 @@ from handlers.bindings.grammar import (
     target_of,
 )
 from handlers.bindings.views import added, first_line, loading, saved
-from handlers.common import FeatureHandlers, Requires, open_then_fill, show_audit
+from handlers.common import FeatureHandlers, Form, Requires, open_then_fill, show_audit
 from handlers.context import Invocation
-from handlers.modals import ModalOutcome, Shown, answer_submission
+from handlers.modals import ModalOutcome, Shown
 from handlers.words import Help, OpenAddModal, ShowAudit, view_values
 
 log = logging.getLogger("handlers.bindings")
@@ -53,9 +53,8 @@ _NEEDS = {
     PreviewDelete: Requires(Role.EDITOR, N_("delete bindings")),
     ShowAudit: Requires(Role.APPROVER, N_("read the audit log")),
 }
-# Roles may change while a form is open: checked again on submit, refused in the modal.
-_ADD_FORM = Requires(Role.EDITOR, N_("add bindings"), action="add", form=N_("Add binding"))
-_EDIT_FORM = Requires(Role.EDITOR, N_("edit bindings"), action="edit", form=N_("Edit binding"))
+_ADD_FORM = Form(N_("Add binding"), Requires(Role.EDITOR, N_("add bindings"), action="add"))
+_EDIT_FORM = Form(N_("Edit binding"), Requires(Role.EDITOR, N_("edit bindings"), action="edit"))
 
 
 # ---- listeners ------------------------------------------------------------------------------
@@ -191,23 +190,20 @@ class BindingHandlers(FeatureHandlers[BindingCommand]):
         if binding is None:
             await here.ack(response_action="errors", errors=errors)
             return
-        if not await self.allowed(here, _ADD_FORM, binding.key.args):
-            return
 
         async def outcome() -> ModalOutcome:
             result = await self._add(t, binding, user, ref, interactive=False)
             if not isinstance(result, BackendError):
-                return Shown(message_modal(t, t("Add binding"), result))
+                return Shown(message_modal(t, t(_ADD_FORM.title), result))
             return ui.add_refused(t, result, binding.key, values, ref)
 
-        submission = self.submission(here, view, t("Add binding"))
-        await answer_submission(submission, outcome())
+        await self.submit(here, view, _ADD_FORM, binding.key.args, outcome)
 
     # ---- edit ----
 
     async def open_edit_modal(self, key: BindingKey, here: Invocation) -> None:
         t = here.t
-        title = t("Edit binding")
+        title = t(_EDIT_FORM.title)
 
         def fill(binding: Binding | None) -> View:
             if binding is None:
@@ -226,8 +222,6 @@ class BindingHandlers(FeatureHandlers[BindingCommand]):
             await here.ack(response_action="errors", errors=errors)
             return
         key = shown.key
-        if not await self.allowed(here, _EDIT_FORM, key.args):
-            return
 
         async def outcome() -> ModalOutcome:
             try:
@@ -238,10 +232,9 @@ class BindingHandlers(FeatureHandlers[BindingCommand]):
             detail = ui.changes(messages(SOURCE_LANGUAGE), change, str)
             await self.audit_write("edit", key.args, user, None, detail=detail)
             blocks = ui.write_done(t, saved(t, change), key, ref, interactive=False)
-            return Shown(message_modal(t, t("Edit binding"), blocks))
+            return Shown(message_modal(t, t(_EDIT_FORM.title), blocks))
 
-        submission = self.submission(here, view, t("Edit binding"))
-        await answer_submission(submission, outcome())
+        await self.submit(here, view, _EDIT_FORM, key.args, outcome)
 
     # ---- delete preview ----
 

@@ -13,10 +13,10 @@ from bot.clients.errors import BackendError
 from bot.i18n import N_, SOURCE_LANGUAGE, messages
 from bot.models import Relation, RelationChange, RelationKey
 from bot.roles import Role
-from handlers.common import FeatureHandlers, Requires, open_then_fill
+from handlers.common import FeatureHandlers, Form, Requires, open_then_fill
 from handlers.context import Invocation
 from handlers.metadata import ViewMetadata
-from handlers.modals import ModalOutcome, Shown, answer_submission
+from handlers.modals import ModalOutcome, Shown
 from handlers.user_customer.grammar import (
     NOTHING_CHANGED,
     UcCommand,
@@ -28,9 +28,8 @@ from handlers.user_customer.grammar import (
 from handlers.user_customer.views import added, saved
 from handlers.words import view_values
 
-# Roles may change while a form is open: checked again on submit, refused in the modal.
-_ADD_FORM = Requires(Role.EDITOR, N_("add relations"), action="add", form=N_("Add relation"))
-_EDIT_FORM = Requires(Role.EDITOR, N_("edit relations"), action="edit", form=N_("Edit relation"))
+_ADD_FORM = Form(N_("Add relation"), Requires(Role.EDITOR, N_("add relations"), action="add"))
+_EDIT_FORM = Form(N_("Edit relation"), Requires(Role.EDITOR, N_("edit relations"), action="edit"))
 
 
 class EditMetadata(ViewMetadata):
@@ -65,8 +64,6 @@ class RelationForms(FeatureHandlers[UcCommand]):
             await here.ack(response_action="errors", errors=errors)
             return
         key = RelationKey(user_id=relation.user_id, customer_id=relation.customer_id)
-        if not await self.allowed(here, _ADD_FORM, ui.target(key)):
-            return
 
         async def outcome() -> ModalOutcome:
             try:
@@ -76,16 +73,15 @@ class RelationForms(FeatureHandlers[UcCommand]):
                 return ui.add_refused(t, error, key, values, ref)
             await self.audit_write("add", ui.target(key), user, None, detail=texts_detail(relation))
             done = ui.write_done(t, added(t, key), key, ref)
-            return Shown(message_modal(t, t("Add relation"), done))
+            return Shown(message_modal(t, t(_ADD_FORM.title), done))
 
-        submission = self.submission(here, view, t("Add relation"))
-        await answer_submission(submission, outcome())
+        await self.submit(here, view, _ADD_FORM, ui.target(key), outcome)
 
     # ---- edit ----
 
     async def open_edit_modal(self, key: RelationKey, here: Invocation) -> None:
         t = here.t
-        title = t("Edit relation")
+        title = t(_EDIT_FORM.title)
 
         def fill(relation: Relation | None) -> View:
             if relation is None:
@@ -108,8 +104,6 @@ class RelationForms(FeatureHandlers[UcCommand]):
             await here.ack(response_action="errors", errors={"template": t(NOTHING_CHANGED)})
             return
         key = meta.key
-        if not await self.allowed(here, _EDIT_FORM, ui.target(key)):
-            return
         change = RelationChange(user_id=key.user_id, customer_id=key.customer_id, **changed)
 
         async def outcome() -> ModalOutcome:
@@ -122,7 +116,6 @@ class RelationForms(FeatureHandlers[UcCommand]):
             detail = ui.changes(messages(SOURCE_LANGUAGE), change, str)
             await self.audit_write("edit", ui.target(key), user, None, detail=detail)
             done = ui.write_done(t, saved(t, change), key, ref)
-            return Shown(message_modal(t, t("Edit relation"), done))
+            return Shown(message_modal(t, t(_EDIT_FORM.title), done))
 
-        submission = self.submission(here, view, t("Edit relation"))
-        await answer_submission(submission, outcome())
+        await self.submit(here, view, _EDIT_FORM, ui.target(key), outcome)
