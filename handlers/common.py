@@ -8,8 +8,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
@@ -181,10 +179,10 @@ class FeatureHandlers(Generic[Command]):
         """How the audit log names what a command acts on."""
         raise NotImplementedError
 
-    async def on_dismiss(self, ack: AsyncAck, respond: AsyncRespond) -> None:
+    async def on_dismiss(self, here: Invocation) -> None:
         """Cancel on a preview: the message goes away, nothing else happens."""
-        await ack()
-        await respond(delete_original=True)
+        await here.ack()
+        await here.respond(delete_original=True)
 
     async def on_command(self, command: dict[str, Any], here: Invocation) -> None:
         """Parse and authorize before the ack, so a usage error or a refusal is the ack."""
