@@ -110,7 +110,7 @@ async def authorize(
     of the modal a submission's refusal replaces."""
     if deps.roles.allows(here.user, needs.role):
         return True
-    t = deps.locales.known(here.user)
+    t = here.t
     sentence = refusal(t, needs.role, t(needs.what))
     blocks = notice(t, f":no_entry: {sentence}", here.ref)
     if form is not None:
