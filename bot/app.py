@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.response import BoltResponse
 
 import handlers
@@ -17,9 +15,10 @@ from bot.deps import Deps
 from bot.door import VERIFIED, QuietRequestVerification
 from bot.i18n import N_, Messages
 from bot.listeners import ListenerTasks
-from bot.logs import new_correlation_id, stamp_correlation_ids
+from bot.logs import stamp_correlation_ids
 from bot.settings import Settings
-from handlers.fallback import OUT_OF_DATE, READER, reader_of
+from handlers.context import InvocationMiddleware, reader_of, what_of
+from handlers.fallback import OUT_OF_DATE
 
 log = logging.getLogger("bot.app")
 
@@ -40,78 +39,11 @@ def build_app(settings: Settings, deps: Deps) -> AsyncApp:
     )
     # Bolt's own client, pointed at SLACK_API_URL; each request's client copies its base_url.
     app.client.base_url = settings.slack_api_url
-    app.use(_trace_request)
-
-    async def pooled_respond(
-        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
-    ) -> BoltResponse:
-        # Every answer through one keep-alive pool, not a new session per post.
-        if context.response_url:
-            context["respond"] = deps.responses.respond_to(context.response_url)
-        return await next()
-
-    app.use(pooled_respond)
-
-    async def known_reader(
-        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
-    ) -> BoltResponse:
-        # Memory only: what an ack may say without asking Slack.
-        context[READER] = deps.locales.known(context.user_id or "")
-        return await next()
-
-    app.use(known_reader)
+    app.use(InvocationMiddleware(deps))
     app.error(_on_error)
     ListenerTasks.install(app)
     handlers.register(app, deps)
     return app
-
-
-def _what(body: dict[str, Any]) -> str:
-    if "command" in body:
-        return str(body["command"])
-    if body.get("type") == "block_actions" and body.get("actions"):
-        return f"action:{body['actions'][0].get('action_id')}"
-    if body.get("type") in ("view_submission", "view_closed"):
-        return f"view:{body.get('view', {}).get('callback_id')}"
-    return str(body.get("type") or body.get("event", {}).get("type") or "unknown")
-
-
-async def _trace_request(
-    context: AsyncBoltContext,
-    body: dict[str, Any],
-    next: Callable[[], Awaitable[BoltResponse]],
-) -> BoltResponse:
-    """Give each request a correlation id and a sticky ack; log it at DEBUG as it goes to
-    its listener (the line for what the request did carries the same reference at INFO).
-
-    Bolt's `next()` returns nothing here (the listener acks after the middleware), so this
-    line carries no ack time nor status: it would only ever say 0.0 and null.
-    """
-    context["correlation_id"] = new_correlation_id()
-    context["ack"] = _StickyAck()
-    if log.isEnabledFor(logging.DEBUG):
-        log.debug("received", extra={"what": _what(body), "user": context.user_id})
-    return await next()
-
-
-class _StickyAck(AsyncAck):
-    """An ack that stays sent.
-
-    When a listener raises just after acking (before bolt's 10 ms poll saw the ack), bolt's
-    runner sets the ack back to None, waits out the 3 s and answers 404. Slack has the ack.
-    """
-
-    def __init__(self) -> None:
-        self._sent: BoltResponse | None = None
-
-    @property
-    def response(self) -> BoltResponse | None:
-        return self._sent
-
-    @response.setter
-    def response(self, value: BoltResponse | None) -> None:
-        if value is not None:
-            self._sent = value
 
 
 async def _on_error(
@@ -129,7 +61,7 @@ async def _on_error(
         log.warning("error before verification", extra={"error": type(error).__name__})
         return BoltResponse(status=401, body={"error": "invalid request"})
     ref = context.get("correlation_id", "-")
-    what = {"what": _what(body), "user": context.user_id}
+    what = {"what": what_of(body), "user": context.user_id}
     if isinstance(error, ValidationError):
         log.warning("out-of-date value", extra={**what, "model": error.title})
         message = OUT_OF_DATE

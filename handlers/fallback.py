@@ -9,25 +9,16 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.blocks.common import fallback_text, message_modal, notice
-from bot.i18n import N_, SOURCE_LANGUAGE, Messages, messages
+from bot.i18n import N_
+from handlers.context import Invocation
 
 log = logging.getLogger("handlers.fallback")
 
 OUT_OF_DATE = N_("This button or form is out of date, so nothing was done. Run the command again.")
-# Where the app's middleware leaves the reader's language as known without I/O (for acks).
-READER = "reader"
-
-
-def reader_of(context: AsyncBoltContext) -> Messages:
-    """The language to answer in inside an ack: the one this person was last answered in."""
-    found = context.get(READER)
-    return found if isinstance(found, Messages) else messages(SOURCE_LANGUAGE)
-
 
 _ANY = re.compile(".*", re.DOTALL)
 
@@ -40,32 +31,28 @@ def register(app: AsyncApp) -> None:
     app.event(_ANY)(_on_other)
 
 
-async def _on_action(
-    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
-) -> None:
+async def _on_action(ack: AsyncAck, body: dict[str, Any], here: Invocation) -> None:
     await ack()
     log.info("unknown action", extra={"action": str(body["actions"][0]["action_id"])[:80]})
-    if context.respond is not None:
-        t = reader_of(context)
-        await respond(
+    if here.respond.response_url is not None:
+        t = here.t
+        await here.respond(
             text=fallback_text(t(OUT_OF_DATE)),
-            blocks=notice(t, f":x: {t(OUT_OF_DATE)}", context["correlation_id"]),
+            blocks=notice(t, f":x: {t(OUT_OF_DATE)}", here.ref),
             replace_original=False,
         )
 
 
-async def _on_view(ack: AsyncAck, context: AsyncBoltContext) -> None:
-    t = reader_of(context)
-    view = message_modal(
-        t, t("Nothing was done"), notice(t, f":x: {t(OUT_OF_DATE)}", context["correlation_id"])
-    )
+async def _on_view(ack: AsyncAck, here: Invocation) -> None:
+    t = here.t
+    view = message_modal(t, t("Nothing was done"), notice(t, f":x: {t(OUT_OF_DATE)}", here.ref))
     await ack(response_action="update", view=view)
 
 
-async def _on_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
-    t = reader_of(context)
+async def _on_command(ack: AsyncAck, here: Invocation) -> None:
+    t = here.t
     sentence = t("This app does not answer that command.")
-    await ack(text=sentence, blocks=notice(t, sentence, context["correlation_id"]))
+    await ack(text=sentence, blocks=notice(t, sentence, here.ref))
 
 
 async def _on_other(ack: AsyncAck) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.home import LANGUAGE_ACTION, home_view
@@ -14,6 +13,7 @@ from bot.i18n import parse_choice
 from bot.roles import Role
 from bot.store import ApprovalRequest
 from handlers.approvals.listeners import ApprovalHandlers
+from handlers.context import Invocation
 
 
 class HomeHandlers:
@@ -29,12 +29,9 @@ class HomeHandlers:
             return
         await self.publish(client, event["user"])
 
-    async def on_language(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        user = body["user"]["id"]
-        action = body["actions"][0]
+    async def on_language(self, action: dict[str, Any], here: Invocation) -> None:
+        await here.ack()
+        user, client = here.user, here.client
         try:
             choice = parse_choice(str((action.get("selected_option") or {}).get("value")))
         except ValueError:

@@ -13,7 +13,7 @@ from handlers.bindings.grammar import (
     PreviewDelete,
     parse_binding_command,
 )
-from handlers.common import Help, OpenAddModal, ShowAudit
+from handlers.words import Help, OpenAddModal, ShowAudit
 
 S = AccountSource
 WECHAT_KEY = BindingKey(cid=30851821, source=S.WECHAT)

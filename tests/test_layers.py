@@ -1,5 +1,5 @@
-"""The layers hold: views (bot/blocks and each feature's cards and views) are pure, loading no
-database layer, HTTP client or bolt."""
+"""The layers hold: views (bot/blocks) and every feature's grammar, wire values and views are
+pure, loading no database layer or HTTP client, nor bolt; a serving process holds no Alembic."""
 
 from __future__ import annotations
 
@@ -13,33 +13,64 @@ from contextlib import closing
 from pathlib import Path
 
 import bot.blocks
+import handlers
 from bot.migrations.revisions import head
 
 HEAVY = ("sqlalchemy", "httpx", "aiohttp", "slack_bolt")
-# The features' pure modules: models in, Block Kit and sentences out.
-FEATURE_VIEWS = [
-    "handlers.bindings.cards",
-    "handlers.bindings.views",
-    "handlers.approvals.cards",
-    "handlers.approvals.views",
-]
+# What a feature folder holds besides its listeners: pure, every one.
+PURE_PARTS = ("grammar", "payloads", "views", "cards", "listing", "modals")
 
 
-def test_importing_every_view_module_loads_no_sqlalchemy_httpx_or_aiohttp() -> None:
+def _pure_modules() -> list[str]:
     modules = [f"bot.blocks.{m.name}" for m in pkgutil.iter_modules(bot.blocks.__path__)]
-    assert len(modules) >= 4
-    modules += FEATURE_VIEWS
-    # A fresh interpreter: this one has loaded everything already.
+    for feature in pkgutil.iter_modules(handlers.__path__):
+        if feature.ispkg:
+            folder = Path(handlers.__path__[0], feature.name)
+            modules += [
+                f"handlers.{feature.name}.{m.name}"
+                for m in pkgutil.iter_modules([str(folder)])
+                if m.name in PURE_PARTS
+            ]
+    return [*modules, "handlers.words", "bot.wire"]
+
+
+PURE = _pure_modules()
+
+
+def test_every_feature_s_grammar_and_views_are_checked() -> None:
+    assert len([m for m in PURE if m.startswith("bot.blocks.")]) >= 5
+    for module in (
+        "bindings.grammar",
+        "bindings.cards",
+        "user_customer.grammar",
+        "user_customer.payloads",
+        "user_customer.listing",
+        "approvals.cards",
+        "approvals.views",
+    ):
+        assert f"handlers.{module}" in PURE
+
+
+def test_pure_modules_load_no_sqlalchemy_httpx_aiohttp_or_bolt() -> None:
+    # A fresh interpreter (this one has loaded everything already), importing each module in
+    # turn and naming what each one brought in.
     code = (
         "import importlib, json, sys\n"
-        f"for name in {modules!r}:\n"
+        "brought = {}\n"
+        f"for name in {PURE!r}:\n"
+        "    before = set(sys.modules)\n"
         "    importlib.import_module(name)\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
+        "    brought[name] = sorted(set(sys.modules) - before)\n"
+        "print(json.dumps(brought))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    loaded = json.loads(done.stdout)
-    heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY)
-    assert heavy == [], f"bot.blocks loads {heavy[:5]}"
+    brought: dict[str, list[str]] = json.loads(done.stdout)
+    heavy = {
+        module: found
+        for module, loaded in brought.items()
+        if (found := [m for m in loaded if m.split(".")[0] in HEAVY])
+    }
+    assert heavy == {}, f"impure: { {m: found[:3] for m, found in heavy.items()} }"
 
 
 def test_a_serving_process_migrates_in_a_child_and_never_loads_alembic(tmp_path: Path) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from bot.sandbox.harness import AGENT, Sandbox
 from bot.sandbox.slack import View
 from tests.conftest import MakeSandbox
-from tests.helpers import modal, text_of
+from tests.helpers import audited, modal, text_of
 
 
 def typed(view: View, block_id: str) -> str | None:
@@ -162,3 +163,23 @@ async def test_a_refused_edit_keeps_what_was_typed(sandbox: Sandbox) -> None:
     assert again is not None and again.callback_id == "uc_edit"
     assert "记录不存在" in text_of(again)
     assert typed(again, "reference") == "VIP-9"
+
+
+async def test_an_editor_removed_while_the_form_is_open_is_refused_in_it(
+    sandbox: Sandbox,
+) -> None:
+    await sandbox.slack.slash_command("/binding", "add")
+    form = await modal(sandbox)
+    roles = sandbox.deps.roles
+    sandbox.deps.roles = replace(roles, editors=roles.editors - {AGENT})
+    ack = await sandbox.slack.submit_view(
+        form, {"cid": "30851821", "source": "open", "open_id": "o-new"}
+    )
+    assert isinstance(ack.body, dict) and ack.body["response_action"] == "update"
+    shown = json.dumps(ack.body["view"], ensure_ascii=False)
+    assert "Add binding" in shown and "You can't add bindings: that needs the editor role" in shown
+    entries = await audited(sandbox, 1, feature="binding")
+    assert [(e.action, e.outcome, e.detail) for e in entries] == [
+        ("add", "refused", "needs editor")
+    ]
+    assert posts(sandbox, "POST") == []

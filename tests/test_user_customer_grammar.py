@@ -14,7 +14,6 @@ from bot.models import (
     RelationQuery,
     RelationSelection,
 )
-from handlers.common import Help, OpenAddModal, ShowAudit
 from handlers.user_customer.grammar import (
     DEFAULT_PAGE_SIZE,
     MAX_DELETE,
@@ -27,6 +26,7 @@ from handlers.user_customer.grammar import (
     command_text,
     parse_command,
 )
+from handlers.words import Help, OpenAddModal, ShowAudit
 
 
 def listing(*conditions: Condition, **query: Any) -> ListRelations:

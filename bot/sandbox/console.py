@@ -8,16 +8,13 @@ that person would see afterwards.
 from __future__ import annotations
 
 import asyncio
-import json
-import signal
 import sys
 import tempfile
-import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final, Protocol, TextIO
+from typing import Final, TextIO
 
 from bot.roles import Role
+from bot.sandbox.display import Json, Surface
 from bot.sandbox.harness import (
     AGENT,
     AGENT_ZH,
@@ -26,23 +23,13 @@ from bot.sandbox.harness import (
     APPROVER_ZH,
     EDITOR,
     VIEWER,
-    Sandbox,
     SettableClock,
     running_sandbox,
 )
-from bot.sandbox.render import (
-    Control,
-    Screen,
-    confirm_lines,
-    input_value,
-    options_of,
-    text_of,
-    ticked,
-)
+from bot.sandbox.modal_input import ModalFiller
+from bot.sandbox.render import Control, confirm_lines, ticked
 from bot.sandbox.slack import Message, SlackEmulatorError, View, find_element
-
-Json = dict[str, Any]
-Surface = Message | View
+from bot.sandbox.terminal import Inputs, ScriptInputs, TerminalInputs
 
 # As manifest.yml declares them; Slack answers any other command itself, never the app.
 COMMANDS: Final = ("/binding", "/uc")
@@ -55,14 +42,6 @@ PEOPLE: Final = {
     "agent_zh": AGENT_ZH,
     "approver_zh": APPROVER_ZH,
 }
-# The app answers in the background after its ack; the screen is drawn once Slack is quiet.
-QUIET: Final = 0.3
-QUIET_WHEN_IDLE: Final = 0.05
-SETTLE_LIMIT: Final = 10.0
-POLL: Final = 0.02
-LOADING: Final = ":hourglass_flowing_sand:"
-_MENUS: Final = frozenset({"static_select", "radio_buttons", "external_select"})
-_MANY: Final = frozenset({"checkboxes", "multi_static_select"})
 
 HELP: Final = """\
 Type slash commands as in Slack, for example:
@@ -78,67 +57,6 @@ A modal asks for its fields in turn: Enter keeps what is shown, `-` empties a fi
                  agent_zh or approver_zh (these two read Chinese)
   help           this text
   quit           leave"""
-
-
-class Inputs(Protocol):
-    async def ask(self, prompt: str) -> str | None:
-        """The next line typed after `prompt`, or None when there is no more input."""
-        ...
-
-    def where(self) -> str | None:
-        """Where the last line came from, for a script (which stops at a line that failed)."""
-        ...
-
-
-class ScriptInputs:
-    """Replays a file's lines as if typed, echoing each after its prompt (the transcript)."""
-
-    def __init__(self, text: str, out: TextIO) -> None:
-        self._lines: Iterator[tuple[int, str]] = (
-            (number, line)
-            for number, line in enumerate(text.splitlines(), start=1)
-            if not line.lstrip().startswith("#")
-        )
-        self._out = out
-        self._number = 0
-
-    async def ask(self, prompt: str) -> str | None:
-        self._number, line = next(self._lines, (self._number, None))
-        if line is not None:
-            print(f"{prompt}{line}", file=self._out)
-        return line
-
-    def where(self) -> str | None:
-        return f"line {self._number}"
-
-
-class TerminalInputs:
-    """Lines from a person, read on a daemon thread so the app keeps running meanwhile."""
-
-    def __init__(self, inp: TextIO, out: TextIO) -> None:
-        self._out = out
-        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
-        loop = asyncio.get_running_loop()
-
-        def pump() -> None:
-            for line in inp:
-                loop.call_soon_threadsafe(self._lines.put_nowait, line.rstrip("\n"))
-            loop.call_soon_threadsafe(self._lines.put_nowait, None)
-
-        # A daemon thread, so leaving is not held up by a read that never returns.
-        threading.Thread(target=pump, name="demo-input", daemon=True).start()
-        # The sandbox's uvicorn servers each took SIGINT for themselves; Ctrl-C means leave.
-        loop.add_signal_handler(signal.SIGINT, self._lines.put_nowait, None)
-
-    def where(self) -> str | None:
-        return None  # a person sees what failed and types again
-
-    async def ask(self, prompt: str) -> str | None:
-        print(prompt, end="", file=self._out, flush=True)
-        line = await self._lines.get()
-        if line is None:
-            print(file=self._out)  # end of input: the shell's prompt starts on its own line
-        return line
 
 
 # `demo --script` exit codes: the app broke a Slack rule; the script cannot be read; a line
@@ -193,26 +111,8 @@ def _read(script: str) -> str:
     return Path(script).read_text(encoding="utf-8")
 
 
-class Console:
+class Console(ModalFiller):
     """One person's Slack client at a time: sends what they type, shows what they see."""
-
-    def __init__(self, sandbox: Sandbox, inputs: Inputs, out: TextIO) -> None:
-        self.sandbox = sandbox
-        self.slack = sandbox.slack
-        self.inputs = inputs
-        self.out = out
-        self.user = AGENT
-        # What each person has been shown: surface key -> what it looked like.
-        self.seen: dict[str, dict[str, str]] = {}
-        self.controls: dict[str, tuple[Surface, Control]] = {}
-        self.names = {
-            some_id: str(entry["name"])
-            for some_id, entry in [*self.slack.users.items(), *self.slack.channels.items()]
-        }
-        # Tasks running now are the servers'; any other one is the app still at work.
-        self.idle_tasks = asyncio.all_tasks()
-        self.missed = False  # the line being handled matched nothing
-        self.stopped_at: str | None = None
 
     # ---- the loop ---------------------------------------------------------------------------
 
@@ -335,250 +235,3 @@ class Console:
         value = str((control.option or {}).get("value"))
         values = [v for v in values if v != value] if value in values else [*values, value]
         await self.slack.tick(surface, control.action_id, values, user_id=self.user)
-
-    # ---- waiting ----------------------------------------------------------------------------
-
-    async def settle(self) -> None:
-        """Wait until Slack has been quiet a moment and nothing on screen is still loading."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + SETTLE_LIMIT
-        last, quiet_since = self.activity(), loop.time()
-        while loop.time() < deadline:
-            await asyncio.sleep(POLL)
-            now = self.activity()
-            if now != last:
-                last, quiet_since = now, loop.time()
-                continue
-            quiet = loop.time() - quiet_since
-            if self.loading():
-                continue
-            if quiet >= QUIET or (quiet >= QUIET_WHEN_IDLE and self.app_idle()):
-                return
-
-    def activity(self) -> tuple[int, int, int]:
-        # Every change a person can see comes with a Web API call or a response_url post.
-        slack = self.slack
-        return len(slack.calls), len(slack.response_posts), len(slack.messages)
-
-    def app_idle(self) -> bool:
-        current = asyncio.current_task()
-        return all(
-            task.done() or task is current or task in self.idle_tasks
-            for task in asyncio.all_tasks()
-        )
-
-    def loading(self) -> bool:
-        shown = [m.blocks for m in self.slack.messages if not m.deleted]
-        shown += [v.view["blocks"] for v in self.slack.views if not v.closed]
-        return any(_is_placeholder(blocks) for blocks in shown)
-
-    # ---- showing ----------------------------------------------------------------------------
-
-    async def show(self) -> None:
-        await self.settle()
-        self.draw()
-        await self.work_modal()
-
-    def draw(self) -> None:
-        """Everything new or changed for this person since they last looked."""
-        screen = Screen(self.names)
-        controls: dict[str, tuple[Surface, Control]] = {}
-        for message in self.slack.messages:
-            if self.visible(message):
-                self.draw_message(screen, message, controls)
-        home = self.slack.home_view(self.user)
-        if home is not None and self.first_look(f"view/{home.id}", _view_look(home)):
-            self.draw_view(screen, home, controls, "Home")
-        if controls:
-            self.controls = controls
-
-    def visible(self, message: Message) -> bool:
-        if message.ephemeral and message.user != self.user:
-            return False
-        channel = self.slack.channels.get(message.channel, {})
-        return not channel.get("is_im") or channel.get("name") == self.user
-
-    def draw_message(
-        self, screen: Screen, message: Message, controls: dict[str, tuple[Surface, Control]]
-    ) -> None:
-        key = f"message/{message.channel}/{message.ts}"
-        seen_before = key in self.seen.get(self.user, {})
-        look = json.dumps([message.deleted, message.text, message.blocks], sort_keys=True)
-        if not self.first_look(key, look):
-            return
-        if message.deleted:
-            if seen_before:
-                self.say(f"\n  ({self.where(message)}: a message was removed)")
-            return
-        self.say(f"\n── {self.where(message)}{' (updated)' if seen_before else ''} ──")
-        before = set(screen.controls)
-        lines = screen.blocks(message.blocks, message.state) if message.blocks else []
-        for line in lines or [text_of({"type": "mrkdwn", "text": message.text}, self.names)]:
-            self.say(f"  {line}")
-        controls.update({k: (message, c) for k, c in screen.controls.items() if k not in before})
-
-    def where(self, message: Message) -> str:
-        channel = self.slack.channels.get(message.channel, {})
-        if channel.get("is_im"):
-            return "direct message from support-bot"
-        name = f"#{channel.get('name', message.channel)}"
-        return f"{name} · only you can see this" if message.ephemeral else name
-
-    def draw_view(
-        self,
-        screen: Screen,
-        view: View,
-        controls: dict[str, tuple[Surface, Control]],
-        title: str,
-    ) -> None:
-        self.say(f"\n┌─ {title} ─")
-        before = set(screen.controls)
-        errors = view.errors or {}
-        for block in view.view["blocks"]:
-            if block.get("type") == "input":
-                error = errors.get(str(block.get("block_id")))
-                lines = screen.input(block, view.state, error)
-            else:
-                lines = screen.blocks([block], view.state)
-            for line in lines:
-                self.say(f"│ {line}")
-        buttons = [view.view.get(key) for key in ("submit", "close")]
-        self.say("└─ " + "  ".join(f"[{text_of(b, self.names)}]" for b in buttons if b))
-        controls.update({k: (view, c) for k, c in screen.controls.items() if k not in before})
-
-    def first_look(self, key: str, look: str) -> bool:
-        """Record what this person is shown; False when they have seen it just so."""
-        seen = self.seen.setdefault(self.user, {})
-        if seen.get(key) == look:
-            return False
-        seen[key] = look
-        return True
-
-    # ---- modals -----------------------------------------------------------------------------
-
-    async def work_modal(self) -> None:
-        """Show the modal that opened, ask for its fields, submit; again while it has errors."""
-        view = self.slack.current_view(self.user)
-        while view is not None and (
-            view.errors or self.first_look(f"view/{view.id}", _view_look(view))
-        ):
-            controls: dict[str, tuple[Surface, Control]] = {}
-            self.draw_view(
-                Screen(self.names), view, controls, text_of(view.view["title"], self.names)
-            )
-            if controls:
-                self.controls = controls
-            if not _inputs(view, None):
-                if not controls:
-                    await self.close_modal()
-                return
-            if not await self.fill_and_submit(view):
-                await self.close_modal()
-                return
-            await self.settle()
-            self.draw()
-            view = self.slack.current_view(self.user)
-
-    async def fill_and_submit(self, view: View) -> bool:
-        """Ask for the fields (those with errors, if any), then submit; False if abandoned."""
-        fields = _inputs(view, view.errors)
-        while await self.fill(view, fields):
-            self.say(f"  → {text_of(view.view.get('submit'), self.names)}")
-            try:
-                await self.slack.submit_view(view, user_id=self.user)
-            except SlackEmulatorError as refused:
-                # Slack's client checks lengths itself and does not send the submission.
-                self.say(f"  ! {refused}")
-                fields = _inputs(view, None)
-                continue
-            return True
-        return False
-
-    async def close_modal(self) -> None:
-        view = self.slack.current_view(self.user)
-        if view is None:
-            self.miss("? no modal is open")
-            return
-        await self.slack.close_view(view, user_id=self.user)
-        self.say("  (modal closed)")
-
-    async def fill(self, view: View, blocks: list[Json]) -> bool:
-        """Ask for each field in turn; False when the person cancels or input runs out."""
-        for block in blocks:
-            while True:
-                answer = await self.inputs.ask(self.prompt(view, block))
-                if answer is None or answer.strip() == "/cancel":
-                    return False
-                problem = self.enter(view, block, answer.strip())
-                if problem is None:
-                    break
-                self.say(f"  ! {problem}")
-        return True
-
-    def prompt(self, view: View, block: Json) -> str:
-        element = block.get("element") or {}
-        label = text_of(block.get("label"), self.names)
-        if block.get("optional"):
-            label += " (optional)"
-        options = [text_of(o["text"], self.names) for o in options_of(element)]
-        if options:
-            label += f" ({', '.join(f'{n} {o}' for n, o in enumerate(options, start=1))})"
-        current = input_value(block, view.state)
-        return f"  {label}{f' [{current}]' if current else ''}: "
-
-    def enter(self, view: View, block: Json, answer: str) -> str | None:
-        """Put the answer into the field; the problem with it, if any."""
-        element = block.get("element") or {}
-        if not answer:
-            if input_value(block, view.state) or block.get("optional"):
-                return None
-            return "required"
-        value: Any = None if answer == "-" else answer
-        kind = element.get("type")
-        if value is not None and kind in _MENUS | _MANY:
-            picked = [_pick(element, part.strip()) for part in answer.split(",")]
-            if None in picked:
-                return f"pick from 1 to {len(options_of(element))}"
-            value = picked if kind in _MANY else picked[0]
-        if value is None and not block.get("optional"):
-            return "required"
-        try:
-            self.slack.fill(view, {str(block["block_id"]): value})
-        except SlackEmulatorError as error:
-            return str(error)
-        return None
-
-    # ---- output -----------------------------------------------------------------------------
-
-    def say(self, text: str) -> None:
-        print(text.rstrip(), file=self.out, flush=True)
-
-    def miss(self, text: str) -> None:
-        self.missed = True
-        self.say(text)
-
-
-def _view_look(view: View) -> str:
-    return json.dumps([view.hash, view.errors, view.closed])
-
-
-def _inputs(view: View, only: dict[str, str] | None) -> list[Json]:
-    """The view's input blocks; only those named in `only` when it names any."""
-    inputs = [b for b in view.view["blocks"] if b.get("type") == "input"]
-    return [b for b in inputs if not only or b.get("block_id") in only]
-
-
-def _pick(element: Json, answer: str) -> str | None:
-    """An option's value from its number, its value or its label."""
-    for number, option in enumerate(options_of(element), start=1):
-        label = str(option["text"]["text"])
-        if answer in (str(number), option.get("value")) or answer.lower() == label.lower():
-            return str(option.get("value"))
-    return None
-
-
-def _is_placeholder(blocks: list[Json]) -> bool:
-    """The app's "Looking up…"/"Saving…" stand-ins, which it replaces once it has the answer."""
-    first = blocks[0] if blocks else {}
-    text = str((first.get("text") or {}).get("text", ""))
-    return first.get("type") == "section" and text.startswith(LOADING)

@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -31,11 +30,16 @@ from bot.store import ApprovalRequest, ApprovalStatus, RecordsClaimed
 from handlers.approvals import cards, views
 from handlers.approvals.announce import ApprovalCards
 from handlers.bindings.cards import DELETE_ACTION as BINDING_DELETE_ACTION
-from handlers.common import audit, channel_of, refuse, view_values
+from handlers.common import Requires, audit, authorize
+from handlers.context import Invocation
 from handlers.user_customer.payloads import DELETE_ACTION as RELATIONS_DELETE_ACTION
 from handlers.user_customer.payloads import RelationsDeleteButton
+from handlers.words import view_values
 
 log = logging.getLogger("handlers.approvals")
+
+_FILE = Requires(Role.EDITOR, N_("request deletes"), action="request delete")
+_REJECT = Requires(Role.APPROVER, N_("reject delete requests"), action="reject")
 
 
 class ApprovalHandlers(ApprovalCards):
@@ -49,58 +53,21 @@ class ApprovalHandlers(ApprovalCards):
 
     # ---- filing ----
 
-    async def on_binding_delete(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
+    async def on_binding_delete(self, action: dict[str, Any], here: Invocation) -> None:
+        await here.ack()
         value = BindingDeleteButton.model_validate(action.get("value"))
-        deletion = BindingDeletion(value.key)
-        await self.file(deletion, value.seen, body, respond, client, context["correlation_id"])
+        await self.file(BindingDeletion(value.key), value.seen, here)
 
-    async def on_relations_delete(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
+    async def on_relations_delete(self, action: dict[str, Any], here: Invocation) -> None:
+        await here.ack()
         value = RelationsDeleteButton.decode(action.get("value"))
-        deletion = RelationDeletion(value.selection)
-        await self.file(deletion, value.seen, body, respond, client, context["correlation_id"])
+        await self.file(RelationDeletion(value.selection), value.seen, here)
 
-    async def file(
-        self,
-        deletion: Deletion,
-        seen: str,
-        body: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        ref: str,
-    ) -> None:
+    async def file(self, deletion: Deletion, seen: str, here: Invocation) -> None:
         """File what the preview showed, if it is still exactly that, and post the card."""
-        user = body["user"]["id"]
+        user, respond, client, ref = here.user, here.respond, here.client, here.ref
         feature = deletion.kind
-        if not self.deps.roles.allows(user, Role.EDITOR):
-            await refuse(
-                self.deps,
-                user=user,
-                role=Role.EDITOR,
-                what=N_("request deletes"),
-                feature=feature,
-                action="request delete",
-                target=deletion.summary,
-                ref=ref,
-                respond=respond,
-            )
+        if not await authorize(self.deps, here, _FILE, feature=feature, target=deletion.summary):
             return
         t = await self.deps.locales.messages(client, user)
         try:
@@ -112,7 +79,7 @@ class ApprovalHandlers(ApprovalCards):
             await _tell(t, respond, views.changed_since_preview(t), ref, replace=True)
             return
         deletion, records = previewed
-        channel = channel_of(body)
+        channel = here.channel
         # A lapsed request must not keep its records from being filed again.
         await self.expire_due(client)
         try:
@@ -161,17 +128,9 @@ class ApprovalHandlers(ApprovalCards):
 
     # ---- deciding ----
 
-    async def on_approve(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
-        user, ref = body["user"]["id"], context["correlation_id"]
+    async def on_approve(self, action: dict[str, Any], here: Invocation) -> None:
+        await here.ack()
+        user, respond, client, ref = here.user, here.respond, here.client, here.ref
         request_id = RequestRef.model_validate(action.get("value")).request_id
         t = await self.deps.locales.messages(client, user)
         request = await self._request(t, request_id, respond, ref)
@@ -189,50 +148,23 @@ class ApprovalHandlers(ApprovalCards):
         await self._redraw(client, approved)
         await self.run_approved(approved, client)
 
-    async def on_reject(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
-        user = body["user"]["id"]
+    async def on_reject(self, action: dict[str, Any], here: Invocation) -> None:
+        await here.ack()
         request_id = RequestRef.model_validate(action.get("value")).request_id
         # Asked again when the reason is submitted; here it only spares a useless modal.
-        if not self.deps.roles.allows(user, Role.APPROVER):
-            await refuse(
-                self.deps,
-                user=user,
-                role=Role.APPROVER,
-                what=N_("reject delete requests"),
-                feature="approvals",
-                action="reject",
-                target=f"#{request_id}",
-                ref=context["correlation_id"],
-                respond=respond,
-            )
+        if not await authorize(
+            self.deps, here, _REJECT, feature="approvals", target=f"#{request_id}"
+        ):
             return
         # The trigger dies 3 s after the click: open the modal before reading anything.
-        t = self.deps.locales.known(user)
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=views.reject_modal(t, request_id)
+        await here.client.views_open(
+            trigger_id=here.trigger_id, view=views.reject_modal(here.t, request_id)
         )
 
-    async def on_reject_reason(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
+    async def on_reject_reason(self, view: dict[str, Any], here: Invocation) -> None:
         request_id = RequestRef.model_validate(view.get("private_metadata")).request_id
         reason = view_values(view).get("reason")
-        user, ref = body["user"]["id"], context["correlation_id"]
-        t = self.deps.locales.known(user)
+        ack, client, user, ref, t = here.ack, here.client, here.user, here.ref, here.t
         if not reason:
             errors = {"reason": views.reason_needed(t)}
             await ack(response_action="errors", errors=errors)
@@ -259,17 +191,9 @@ class ApprovalHandlers(ApprovalCards):
             return
         await self._conclude(client, request, user, "reject", "rejected", detail=reason)
 
-    async def on_cancel(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
-        user, ref = body["user"]["id"], context["correlation_id"]
+    async def on_cancel(self, action: dict[str, Any], here: Invocation) -> None:
+        await here.ack()
+        user, respond, client, ref = here.user, here.respond, here.client, here.ref
         request_id = RequestRef.model_validate(action.get("value")).request_id
         t = await self.deps.locales.messages(client, user)
         request = await self._request(t, request_id, respond, ref)

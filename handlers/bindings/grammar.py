@@ -9,7 +9,7 @@ from bot.blocks.common import code
 from bot.i18n import N_, Messages
 from bot.models import AccountSource, BindingChange, BindingKey, BindingQuery, NewBinding
 from handlers.bindings.views import EditForm
-from handlers.common import (
+from handlers.words import (
     MAX_ID_DIGITS,
     Help,
     OpenAddModal,

@@ -6,12 +6,9 @@ import logging
 import time
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.common import (
     escape,
@@ -42,35 +39,29 @@ from handlers.bindings.grammar import (
     target_of,
 )
 from handlers.bindings.views import added, first_line, loading, saved
-from handlers.common import (
-    FeatureHandlers,
-    Help,
-    Invocation,
-    OpenAddModal,
-    ShowAudit,
-    invocation_of,
-    open_then_fill,
-    show_audit,
-    view_values,
-)
-from handlers.modals import ModalOutcome, Shown, answer_submission
+from handlers.common import FeatureHandlers, Form, Requires, open_then_fill, show_audit
+from handlers.context import Invocation
+from handlers.modals import ModalOutcome, Shown
+from handlers.words import Help, OpenAddModal, ShowAudit, view_values
 
 log = logging.getLogger("handlers.bindings")
 FEATURE = "binding"
-_NEEDS: dict[type, tuple[Role, str]] = {
-    Lookup: (Role.VIEWER, N_("look up bindings")),
-    OpenAddModal: (Role.EDITOR, N_("add bindings")),
-    AddNow: (Role.EDITOR, N_("add bindings")),
-    OpenEditModal: (Role.EDITOR, N_("edit bindings")),
-    PreviewDelete: (Role.EDITOR, N_("delete bindings")),
-    ShowAudit: (Role.APPROVER, N_("read the audit log")),
+_NEEDS = {
+    Lookup: Requires(Role.VIEWER, N_("look up bindings")),
+    OpenAddModal: Requires(Role.EDITOR, N_("add bindings")),
+    AddNow: Requires(Role.EDITOR, N_("add bindings")),
+    OpenEditModal: Requires(Role.EDITOR, N_("edit bindings")),
+    PreviewDelete: Requires(Role.EDITOR, N_("delete bindings")),
+    ShowAudit: Requires(Role.APPROVER, N_("read the audit log")),
 }
+_ADD_FORM = Form(N_("Add binding"), Requires(Role.EDITOR, N_("add bindings"), action="add"))
+_EDIT_FORM = Form(N_("Edit binding"), Requires(Role.EDITOR, N_("edit bindings"), action="edit"))
 
 
 # ---- listeners ------------------------------------------------------------------------------
 
 
-class BindingHandlers(FeatureHandlers):
+class BindingHandlers(FeatureHandlers[BindingCommand]):
     feature = FEATURE
     command = "/binding"
     grammar = BINDING_GRAMMAR
@@ -80,10 +71,10 @@ class BindingHandlers(FeatureHandlers):
     def parse(self, text: str) -> BindingCommand:
         return parse_binding_command(text)
 
-    def placeholder(self, t: Messages, parsed: object) -> list[Block] | None:
+    def placeholder(self, t: Messages, parsed: BindingCommand) -> list[Block] | None:
         return cards.lookup_placeholder(t, parsed.query) if isinstance(parsed, Lookup) else None
 
-    def target(self, parsed: object) -> str:
+    def target(self, parsed: BindingCommand) -> str:
         return target_of(parsed)
 
     def register(self, app: AsyncApp) -> None:
@@ -96,45 +87,9 @@ class BindingHandlers(FeatureHandlers):
         app.view(ui.ADD_CALLBACK)(self.on_add_submitted)
         app.view(ui.EDIT_CALLBACK)(self.on_edit_submitted)
 
-    async def on_command_value(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
+    async def on_command_value(self, action: dict[str, Any], here: Invocation) -> None:
+        await here.ack()
         value = action.get("selected_option", {}).get("value") or action.get("value", "")
-        await self._from_button(value, body, respond, client, context)
-
-    async def on_share(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
-        here = invocation_of(body, respond, client, context)
-        parsed = parse_binding_command(action.get("value", ""))
-        if not isinstance(parsed, Lookup) or not await self.authorized(parsed, here):
-            return
-        await self.lookup(parsed.query, await self.reader(here), shared=True)
-        await respond(delete_original=True)
-
-    async def _from_button(
-        self,
-        value: str,
-        body: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        here = invocation_of(body, respond, client, context)
         parsed = parse_binding_command(value)
         if isinstance(parsed, Help):
             log.warning("unreadable button value", extra={"value": value})
@@ -142,7 +97,15 @@ class BindingHandlers(FeatureHandlers):
         if await self.authorized(parsed, here):
             await self.run(parsed, here)
 
-    async def run(self, parsed: object, here: Invocation) -> None:
+    async def on_share(self, action: dict[str, Any], here: Invocation) -> None:
+        await here.ack()
+        parsed = parse_binding_command(action.get("value", ""))
+        if not isinstance(parsed, Lookup) or not await self.authorized(parsed, here):
+            return
+        await self.lookup(parsed.query, await self.reader(here), shared=True)
+        await here.respond(delete_original=True)
+
+    async def run(self, parsed: BindingCommand, here: Invocation) -> None:
         here = await self.reader(here)
         match parsed:
             case Lookup(query):
@@ -221,47 +184,27 @@ class BindingHandlers(FeatureHandlers):
         await self.audit_write("add", key.args, user, None, detail=ui.added_detail(binding))
         return cards.write_done(t, added(t, binding), key, ref, interactive=interactive)
 
-    async def on_add_submitted(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
+    async def on_add_submitted(self, view: dict[str, Any], here: Invocation) -> None:
         values = view_values(view)
-        user = body["user"]["id"]
-        t = self.deps.locales.known(user)
+        user, ref, t = here.user, here.ref, here.t
         binding, errors = read_add_form(t, values)
         if binding is None:
-            await ack(response_action="errors", errors=errors)
-            return
-        ref = context["correlation_id"]
-        if not await self.editor_in_modal(
-            ack,
-            user=user,
-            action="add",
-            what=N_("add bindings"),
-            title=N_("Add binding"),
-            target=binding.key.args,
-            ref=ref,
-        ):
+            await here.ack(response_action="errors", errors=errors)
             return
 
         async def outcome() -> ModalOutcome:
             result = await self._add(t, binding, user, ref, interactive=False)
             if not isinstance(result, BackendError):
-                return Shown(message_modal(t, t("Add binding"), result))
+                return Shown(message_modal(t, t(_ADD_FORM.title), result))
             return ui.add_refused(t, result, binding.key, values, ref)
 
-        submission = self.submission(ack, client, view, ref, t("Add binding"), t)
-        await answer_submission(submission, outcome())
+        await self.submit(here, view, _ADD_FORM, binding.key.args, outcome)
 
     # ---- edit ----
 
     async def open_edit_modal(self, key: BindingKey, here: Invocation) -> None:
         t = here.t
-        title = t("Edit binding")
+        title = t(_EDIT_FORM.title)
 
         def fill(binding: Binding | None) -> View:
             if binding is None:
@@ -271,34 +214,15 @@ class BindingHandlers(FeatureHandlers):
         loading_view = loading_modal(t, title, loading(t, key))
         await open_then_fill(here, title, loading_view, lambda: self.deps.bindings.get(key), fill)
 
-    async def on_edit_submitted(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
+    async def on_edit_submitted(self, view: dict[str, Any], here: Invocation) -> None:
         values = view_values(view)
         shown = ui.EditForm.model_validate_json(view.get("private_metadata") or "{}")
-        user = body["user"]["id"]
-        t = self.deps.locales.known(user)
+        user, ref, t = here.user, here.ref, here.t
         change, errors = read_edit_form(t, values, shown)
         if change is None:
-            await ack(response_action="errors", errors=errors)
+            await here.ack(response_action="errors", errors=errors)
             return
         key = shown.key
-        ref = context["correlation_id"]
-        if not await self.editor_in_modal(
-            ack,
-            user=user,
-            action="edit",
-            what=N_("edit bindings"),
-            title=N_("Edit binding"),
-            target=key.args,
-            ref=ref,
-        ):
-            return
 
         async def outcome() -> ModalOutcome:
             try:
@@ -309,10 +233,9 @@ class BindingHandlers(FeatureHandlers):
             detail = ui.changes(messages(SOURCE_LANGUAGE), change, str)
             await self.audit_write("edit", key.args, user, None, detail=detail)
             blocks = cards.write_done(t, saved(t, change), key, ref, interactive=False)
-            return Shown(message_modal(t, t("Edit binding"), blocks))
+            return Shown(message_modal(t, t(_EDIT_FORM.title), blocks))
 
-        submission = self.submission(ack, client, view, ref, t("Edit binding"), t)
-        await answer_submission(submission, outcome())
+        await self.submit(here, view, _EDIT_FORM, key.args, outcome)
 
     # ---- delete preview ----
 

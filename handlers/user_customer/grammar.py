@@ -19,7 +19,7 @@ from bot.models import (
     RelationSelection,
     fingerprint,
 )
-from handlers.common import (
+from handlers.words import (
     MAX_ID_DIGITS,
     Help,
     OpenAddModal,

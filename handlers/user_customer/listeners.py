@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.models.blocks import Block
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.common import escape, fallback_text, notice
 from bot.blocks.help import USER_CUSTOMER_EXAMPLES, USER_CUSTOMER_GRAMMAR
@@ -19,8 +16,8 @@ from bot.clients.errors import BackendError
 from bot.i18n import N_, Messages
 from bot.models import RelationKey, RelationSelection, fingerprint
 from bot.roles import Role
-from handlers import common
-from handlers.common import Help, OpenAddModal, ShowAudit, invocation_of, show_audit
+from handlers.common import Requires, show_audit
+from handlers.context import Invocation
 from handlers.user_customer import payloads
 from handlers.user_customer.cards import (
     delete_preview,
@@ -52,26 +49,21 @@ from handlers.user_customer.payloads import (
     ticked_keys,
 )
 from handlers.user_customer.views import looking_up
+from handlers.words import Help, OpenAddModal, ShowAudit
 
 log = logging.getLogger("handlers.user_customer")
 FEATURE = "uc"
 
-_NEEDS: dict[type, tuple[Role, str]] = {
-    ListRelations: (Role.VIEWER, N_("look up relations")),
-    Follows: (Role.VIEWER, N_("look up relations")),
-    GetRelation: (Role.VIEWER, N_("look up relations")),
-    OpenAddModal: (Role.EDITOR, N_("add relations")),
-    OpenEditModal: (Role.EDITOR, N_("edit relations")),
-    PreviewDelete: (Role.EDITOR, N_("delete relations")),
-    ShowAudit: (Role.APPROVER, N_("read the audit log")),
+_LOOK = Requires(Role.VIEWER, N_("look up relations"))
+_NEEDS = {
+    ListRelations: _LOOK,
+    Follows: _LOOK,
+    GetRelation: _LOOK,
+    OpenAddModal: Requires(Role.EDITOR, N_("add relations")),
+    OpenEditModal: Requires(Role.EDITOR, N_("edit relations")),
+    PreviewDelete: Requires(Role.EDITOR, N_("delete relations")),
+    ShowAudit: Requires(Role.APPROVER, N_("read the audit log")),
 }
-
-
-@dataclass(frozen=True)
-class Invocation(common.Invocation):
-    """An invocation, and what the message it acted on holds."""
-
-    ticked: frozenset[RelationKey] = frozenset()
 
 
 class UserCustomerHandlers(RelationForms):
@@ -84,11 +76,11 @@ class UserCustomerHandlers(RelationForms):
     def parse(self, text: str) -> Command:
         return pageable(parse_command(text))
 
-    def placeholder(self, t: Messages, parsed: object) -> list[Block] | None:
+    def placeholder(self, t: Messages, parsed: Command) -> list[Block] | None:
         what = looking_up(t, parsed)
         return None if what is None else lookup_placeholder(t, what)
 
-    def target(self, parsed: object) -> str:
+    def target(self, parsed: Command) -> str:
         return target_of(parsed)
 
     def register(self, app: AsyncApp) -> None:
@@ -103,94 +95,52 @@ class UserCustomerHandlers(RelationForms):
         app.view(payloads.ADD_CALLBACK)(self.on_add_submitted)
         app.view(payloads.EDIT_CALLBACK)(self.on_edit_submitted)
 
-    async def on_menu(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
+    async def on_menu(self, action: dict[str, Any], here: Invocation) -> None:
+        await here.ack()
         choice = MenuChoice.decode((action.get("selected_option") or {}).get("value"))
-        await self._authorized_run(choice.command, _invocation(body, respond, client, context))
+        await self._authorized_run(choice.command, here)
 
     async def on_again(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
+        self, body: dict[str, Any], action: dict[str, Any], here: Invocation
     ) -> None:
         """Previous, Next and Try again: the lookup their value names, in place of the message."""
-        await ack()
-        # Ticks travel with the list from page to page, in the message's own state.
-        here = replace(
-            _invocation(body, respond, client, context),
-            in_place=True,
-            ticked=ticked_keys(body.get("state", {}).get("values", {})),
-        )
-        await self._authorized_run(LookupValue.decode(action.get("value")).lookup, here)
+        await here.ack()
+        parsed = LookupValue.decode(action.get("value")).lookup
+        if await self.authorized(parsed, here):
+            await self._look_again(parsed, body, here)
 
-    async def on_tick(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
+    async def on_tick(self, body: dict[str, Any], action: dict[str, Any], here: Invocation) -> None:
         """Redraw the page, fetched afresh, so "Delete selected" names what is ticked now."""
-        await ack()
-        row = RowBlockId.decode(action.get("block_id"))
-        here = replace(
-            _invocation(body, respond, client, context),
-            in_place=True,
-            ticked=ticked_keys(body.get("state", {}).get("values", {})),
-        )
-        await self._authorized_run(row.page, here)
+        await here.ack()
+        parsed = RowBlockId.decode(action.get("block_id")).page
+        if await self.authorized(parsed, here):
+            await self._look_again(parsed, body, here)
 
-    async def on_share(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
-        here = _invocation(body, respond, client, context)
+    async def on_share(self, action: dict[str, Any], here: Invocation) -> None:
+        await here.ack()
         parsed = LookupValue.decode(action.get("value")).lookup
         if await self.authorized(parsed, here) and await self.look(
             parsed, await self.reader(here), shared=True
         ):
-            await respond(delete_original=True)
+            await here.respond(delete_original=True)
 
-    async def on_delete_selected(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await ack()
-        parsed = PreviewDelete(RelationSelection.decode(action.get("value")))
-        await self._authorized_run(parsed, _invocation(body, respond, client, context))
+    async def on_delete_selected(self, action: dict[str, Any], here: Invocation) -> None:
+        await here.ack()
+        await self._authorized_run(
+            PreviewDelete(RelationSelection.decode(action.get("value"))), here
+        )
 
-    async def _authorized_run(self, parsed: object, here: Invocation) -> None:
+    async def _authorized_run(self, parsed: Command, here: Invocation) -> None:
         if await self.authorized(parsed, here):
             await self.run(parsed, here)
 
-    async def run(self, parsed: object, invoked: common.Invocation) -> None:
-        # A typed command carries no ticks; a tick's redraw arrives with them.
-        here = invoked if isinstance(invoked, Invocation) else Invocation(**vars(invoked))
+    async def _look_again(self, parsed: Lookup, body: dict[str, Any], here: Invocation) -> None:
+        """A lookup redrawn in place; ticks travel with the list, in the message's own state."""
+        ticked = ticked_keys(body.get("state", {}).get("values", {}))
+        here = await self.reader(replace(here, in_place=True))
+        await self.look(parsed, here, ticked=ticked)
+
+    async def run(self, parsed: Command, here: Invocation) -> None:
         here = await self.reader(here)
         match parsed:
             case ListRelations() | Follows() | GetRelation():
@@ -208,13 +158,20 @@ class UserCustomerHandlers(RelationForms):
 
     # ---- lookups ----
 
-    async def look(self, parsed: Lookup, here: Invocation, *, shared: bool = False) -> bool:
+    async def look(
+        self,
+        parsed: Lookup,
+        here: Invocation,
+        *,
+        shared: bool = False,
+        ticked: frozenset[RelationKey] = frozenset(),
+    ) -> bool:
         """Answer a lookup; False when the backend failed (the person is told why)."""
         try:
             if isinstance(parsed, GetRelation):
                 text, blocks = await self._relation(parsed.key, here, shared=shared)
             else:
-                text, blocks = await self._page(parsed, here, shared=shared)
+                text, blocks = await self._page(parsed, here, shared=shared, ticked=ticked)
         except BackendError as error:
             log.info("lookup failed", extra={"user": here.user, "error": type(error).__name__})
             blocks = lookup_failed(here.t, error, LookupValue(lookup=parsed), here.ref)
@@ -225,7 +182,7 @@ class UserCustomerHandlers(RelationForms):
         return True
 
     async def _page(
-        self, parsed: PageCommand, here: Invocation, *, shared: bool
+        self, parsed: PageCommand, here: Invocation, *, shared: bool, ticked: frozenset[RelationKey]
     ) -> tuple[str, list[Block]]:
         if isinstance(parsed, ListRelations):
             page = await self.deps.relations.list(parsed.query)
@@ -237,7 +194,7 @@ class UserCustomerHandlers(RelationForms):
             here.t,
             listing_of(here.t, parsed, page),
             page,
-            ticked=here.ticked,
+            ticked=ticked,
             editable=self.deps.roles.allows(here.user, Role.EDITOR),
             correlation_id=here.ref,
             shared_by=here.user if shared else None,
@@ -294,9 +251,3 @@ class UserCustomerHandlers(RelationForms):
             correlation_id=here.ref,
         )
         await self._reply(here, here.t("Delete preview"), blocks)
-
-
-def _invocation(
-    body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: AsyncBoltContext
-) -> Invocation:
-    return Invocation(**vars(invocation_of(body, respond, client, context)))

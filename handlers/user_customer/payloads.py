@@ -16,7 +16,6 @@ from bot.i18n import N_
 from bot.models import RelationKey, RelationQuery, RelationSelection
 from bot.payloads import Fingerprint, PositiveId
 from bot.wire import TooLong, WireValue
-from handlers.common import Help
 from handlers.user_customer.grammar import (
     MAX_PAGE_SIZE,
     Command,
@@ -29,6 +28,7 @@ from handlers.user_customer.grammar import (
     command_text,
     parse_command,
 )
+from handlers.words import Help
 
 # ---- action and callback ids: each defined here only --------------------------------------
 
