@@ -47,7 +47,8 @@ MAX_VALUE = 500
 MAX_LINE = 4000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # uvicorn's colored twin of the message, for terminals; JSON has no use for it.
-_DROPPED = frozenset({"color_message"})
+# A record's attributes that are not the event's own fields (uvicorn adds color_message).
+_NOT_FIELDS = frozenset(_STANDARD | {"color_message"})
 _NO_REF = ("ref", "-")  # logged outside any request
 
 
@@ -61,7 +62,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "event": record.getMessage(),
         }
-        event.update((k, v) for k, v in record.__dict__.items() if k not in _STANDARD | _DROPPED)
+        event.update((k, v) for k, v in record.__dict__.items() if k not in _NOT_FIELDS)
         if record.exc_info and record.exc_info[1] is not None:
             event.update(describe_exception(record.exc_info[1]))
         present = {k: v for k, v in event.items() if v not in (None, "") and (k, v) != _NO_REF}
