@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -582,3 +583,29 @@ async def test_request_keys_arriving_together_are_each_first_once_in_every_repli
     finally:
         for store in stores:
             await store.close()
+
+
+async def test_a_request_key_waits_for_a_busy_sqlite_file_instead_of_failing(
+    tmp_path: Path,
+) -> None:
+    """A key is written at once when the file is free; while another replica holds the write
+    lock it waits for it (on a thread, never blocking the event loop), then counts as usual."""
+    store = await ApprovalStore.open(_url(tmp_path))
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    keep = timedelta(minutes=10)
+    other = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
+    try:
+        assert await store.first_sighting("sig:free", now=now, keep=keep)
+        other.execute("BEGIN IMMEDIATE")  # another replica writing
+        waiting = asyncio.gather(
+            store.first_sighting("sig:busy", now=now, keep=keep),
+            store.first_sighting("sig:busy", now=now, keep=keep),
+        )
+        await asyncio.sleep(0.2)
+        assert not waiting.done()  # the loop kept running while the key waited
+        other.execute("COMMIT")
+        assert sorted(await asyncio.wait_for(waiting, 5)) == [False, True]
+        assert not await store.first_sighting("sig:free", now=now, keep=keep)
+    finally:
+        other.close()
+        await store.close()

@@ -1,9 +1,12 @@
-"""Replay keys on a SQLite file: the keys that arrive together are written in one transaction.
+"""Replay keys on a SQLite file, written where it costs the ack least.
 
-A burst of requests is a burst of keys, each in the ack's path. One connection of its own,
-used by one thread of its own, takes every key waiting when it is free in one transaction,
-so 50 requests arriving together cost the event loop two hand-offs to that thread, not 50
-(each of which waited for the GIL behind the answers being built meanwhile).
+Each request's key is written in the ack's path, and every hand-off to a thread there made
+the ack wait: for the GIL, while answers were being built, and then for its turn in a busy
+event loop. So a key is written at once, on the event loop, when the database is free: one
+INSERT that commits by itself in about 50 µs and never waits (busy_timeout=0). When another
+connection or replica holds the write lock, the key goes to a thread of its own that waits
+for it, taking every key waiting by then in one transaction. The thread also prunes old
+keys and checkpoints the write-ahead log, so the event loop never does either.
 
 The connection commits without an fsync (synchronous=NORMAL: safe against a crashed
 process in WAL mode; a power cut may forget the last keys, reopening a replay window of
@@ -17,18 +20,26 @@ import asyncio
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 
+_INSERT = "INSERT INTO seen_requests (key, expires_at) VALUES (?, ?)"
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
 
 class SqliteKeys:
     def __init__(self, path: str, busy_timeout_ms: int) -> None:
         self._path, self._busy_timeout_ms = path, busy_timeout_ms
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="replay-keys")
         self._connection: sqlite3.Connection | None = None  # used by that thread only
+        self._at_once: sqlite3.Connection | None = None  # used by the event loop only
         self._waiting: list[tuple[str, str, asyncio.Future[bool]]] = []
         self._prune_before: str | None = None
         self._writer: asyncio.Task[None] | None = None
 
     async def first_sighting(self, key: str, expires_at: str, prune_before: str | None) -> bool:
         """True when `key` was not there and is now; `prune_before` drops older keys too."""
+        if prune_before is None and not self._waiting:
+            first = self._insert_at_once(key, expires_at)
+            if first is not None:
+                return first
         sighted: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append((key, expires_at, sighted))
         if prune_before is not None:
@@ -57,6 +68,25 @@ class SqliteKeys:
         finally:
             self._writer = None
 
+    def _insert_at_once(self, key: str, expires_at: str) -> bool | None:
+        """The sighting, when the database took the key without waiting; None when busy."""
+        if self._at_once is None:
+            connection = sqlite3.connect(self._path, isolation_level=None)
+            connection.execute("PRAGMA busy_timeout=0")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoints are the thread's (they may fsync): never on the event loop.
+            connection.execute("PRAGMA wal_autocheckpoint=0")
+            self._at_once = connection
+        try:
+            self._at_once.execute(_INSERT, (key, expires_at))
+        except sqlite3.IntegrityError:
+            return False
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode in _BUSY:
+                return None
+            raise
+        return True
+
     def _insert(self, rows: list[tuple[str, str]], prune_before: str | None) -> list[bool]:
         connection = self._connect()
         firsts: list[bool] = []
@@ -67,14 +97,13 @@ class SqliteKeys:
                 )
             for key, expires_at in rows:
                 try:
-                    connection.execute(
-                        "INSERT INTO seen_requests (key, expires_at) VALUES (?, ?)",
-                        (key, expires_at),
-                    )
+                    connection.execute(_INSERT, (key, expires_at))
                 except sqlite3.IntegrityError:
                     firsts.append(False)
                 else:
                     firsts.append(True)
+        if prune_before is not None:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
         return firsts
 
     def _connect(self) -> sqlite3.Connection:
@@ -88,6 +117,9 @@ class SqliteKeys:
     async def close(self) -> None:
         if self._writer is not None:
             await self._writer
+        at_once, self._at_once = self._at_once, None
+        if at_once is not None:
+            at_once.close()
         connection, self._connection = self._connection, None
         if connection is not None:
             await asyncio.get_running_loop().run_in_executor(self._thread, connection.close)
