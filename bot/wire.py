@@ -7,6 +7,7 @@ that as "out of date".
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
@@ -70,3 +71,17 @@ class WireValue(BaseModel):
     @classmethod
     def decode(cls, raw: object) -> Self:
         return cls.model_validate(raw, context={_WIRE: True})
+
+
+class JsonValue(WireValue):
+    """A value written as its fields in a JSON object (a modal's private_metadata)."""
+
+    @classmethod
+    def read(cls, text: str) -> dict[str, Any]:
+        fields = json.loads(text)
+        if not isinstance(fields, dict):
+            raise ValueError("not an object")
+        return fields
+
+    def write(self) -> str:
+        return self.model_dump_json()

@@ -23,13 +23,14 @@ from bot.blocks.common import (
 )
 from bot.clients.errors import BackendError
 from bot.i18n import N_, Messages
-from bot.payloads import BindingDeleteButton, RequestRef
+from bot.payloads import RequestRef
 from bot.records import BindingDeletion, Deletion, RelationDeletion
 from bot.roles import Role
 from bot.store import ApprovalRequest, ApprovalStatus, RecordsClaimed
 from handlers.approvals import cards, views
 from handlers.approvals.announce import ApprovalCards
-from handlers.bindings.cards import DELETE_ACTION as BINDING_DELETE_ACTION
+from handlers.bindings.payloads import DELETE_ACTION as BINDING_DELETE_ACTION
+from handlers.bindings.payloads import BindingDeleteButton
 from handlers.common import Requires, audit, authorize
 from handlers.context import Invocation
 from handlers.user_customer.payloads import DELETE_ACTION as RELATIONS_DELETE_ACTION
@@ -55,7 +56,7 @@ class ApprovalHandlers(ApprovalCards):
 
     async def on_binding_delete(self, action: dict[str, Any], here: Invocation) -> None:
         await here.ack()
-        value = BindingDeleteButton.model_validate(action.get("value"))
+        value = BindingDeleteButton.decode(action.get("value"))
         await self.file(BindingDeletion(value.key), value.seen, here)
 
     async def on_relations_delete(self, action: dict[str, Any], here: Invocation) -> None:
@@ -129,13 +130,11 @@ class ApprovalHandlers(ApprovalCards):
     # ---- deciding ----
 
     async def on_approve(self, action: dict[str, Any], here: Invocation) -> None:
-        await here.ack()
-        user, respond, client, ref = here.user, here.respond, here.client, here.ref
-        request_id = RequestRef.model_validate(action.get("value")).request_id
-        t = await self.deps.locales.messages(client, user)
-        request = await self._request(t, request_id, respond, ref)
-        if request is None:
+        clicked = await self._clicked(action, here)
+        if clicked is None:
             return
+        t, request = clicked
+        user, respond, client, ref = here.user, here.respond, here.client, here.ref
         refused = await self._refusal(t, request, user, "approve")
         if refused is not None:
             await _tell(t, respond, refused, ref)
@@ -150,19 +149,19 @@ class ApprovalHandlers(ApprovalCards):
 
     async def on_reject(self, action: dict[str, Any], here: Invocation) -> None:
         await here.ack()
-        request_id = RequestRef.model_validate(action.get("value")).request_id
+        clicked = RequestRef.decode(action.get("value"))
         # Asked again when the reason is submitted; here it only spares a useless modal.
         if not await authorize(
-            self.deps, here, _REJECT, feature="approvals", target=f"#{request_id}"
+            self.deps, here, _REJECT, feature="approvals", target=f"#{clicked.request_id}"
         ):
             return
         # The trigger dies 3 s after the click: open the modal before reading anything.
         await here.client.views_open(
-            trigger_id=here.trigger_id, view=views.reject_modal(here.t, request_id)
+            trigger_id=here.trigger_id, view=views.reject_modal(here.t, clicked)
         )
 
     async def on_reject_reason(self, view: dict[str, Any], here: Invocation) -> None:
-        request_id = RequestRef.model_validate(view.get("private_metadata")).request_id
+        request_id = RequestRef.decode(view.get("private_metadata")).request_id
         reason = view_values(view).get("reason")
         ack, client, user, ref, t = here.ack, here.client, here.user, here.ref, here.t
         if not reason:
@@ -192,13 +191,11 @@ class ApprovalHandlers(ApprovalCards):
         await self._conclude(client, request, user, "reject", "rejected", detail=reason)
 
     async def on_cancel(self, action: dict[str, Any], here: Invocation) -> None:
-        await here.ack()
-        user, respond, client, ref = here.user, here.respond, here.client, here.ref
-        request_id = RequestRef.model_validate(action.get("value")).request_id
-        t = await self.deps.locales.messages(client, user)
-        request = await self._request(t, request_id, respond, ref)
-        if request is None:
+        clicked = await self._clicked(action, here)
+        if clicked is None:
             return
+        t, request = clicked
+        user, respond, client, ref = here.user, here.respond, here.client, here.ref
         if request.requester != user:
             await _tell(t, respond, views.only_the_requester_cancels(t, request), ref)
             await self._audit(request, user, "cancel", "refused", detail="not the requester")
@@ -232,13 +229,19 @@ class ApprovalHandlers(ApprovalCards):
         await self._lost(t, decision.request, user, attempt, respond, client, ref)
         return None
 
-    async def _request(
-        self, t: Messages, request_id: int, respond: AsyncRespond, ref: str
-    ) -> ApprovalRequest | None:
+    async def _clicked(
+        self, action: dict[str, Any], here: Invocation
+    ) -> tuple[Messages, ApprovalRequest] | None:
+        """Acked, the request a card's button names and its reader's words; None when there
+        is no such request (they are told)."""
+        await here.ack()
+        request_id = RequestRef.decode(action.get("value")).request_id
+        t = await self.deps.locales.messages(here.client, here.user)
         request = await self.service.get(request_id)
         if request is None:
-            await _tell(t, respond, views.no_such_request(t, request_id), ref)
-        return request
+            await _tell(t, here.respond, views.no_such_request(t, request_id), here.ref)
+            return None
+        return t, request
 
     async def _refusal(
         self, t: Messages, request: ApprovalRequest, user: str, attempt: str
