@@ -23,7 +23,7 @@ from pydantic import (
 from slack_sdk.models.blocks import Block, ButtonElement
 from slack_sdk.models.views import View
 
-from bot.wire import WireValue
+from bot.wire import WordsValue
 
 # Slack's own limits on what an app may put in an element or a view: anything longer was
 # not made by this app.
@@ -162,7 +162,7 @@ def event_id_of(body: dict[str, Any]) -> str | None:
 # ---- what the app wrote into its own buttons and views -------------------------------------
 
 
-class RequestRef(WireValue):
+class RequestRef(WordsValue):
     """Approve, Reject and Cancel carry the id of the request they decide (`42`), and the
     reject-reason modal keeps it as its private_metadata."""
 
@@ -170,10 +170,3 @@ class RequestRef(WireValue):
     limit: ClassVar[int] = min(ButtonElement.value_max_length, View.private_metadata_max_length)
 
     request_id: PositiveId
-
-    @classmethod
-    def read(cls, text: str) -> dict[str, Any]:
-        return {"request_id": text}
-
-    def write(self) -> str:
-        return str(self.request_id)

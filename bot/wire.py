@@ -85,3 +85,19 @@ class JsonValue(WireValue):
 
     def write(self) -> str:
         return self.model_dump_json()
+
+
+class WordsValue(WireValue):
+    """A value written as its fields in order, one word each, separated by spaces
+    (`edit 30851821 wechat`); a field's JSON form is its word."""
+
+    @classmethod
+    def read(cls, text: str) -> dict[str, Any]:
+        names = list(cls.model_fields)
+        words = text.split(" ")
+        if len(words) != len(names):
+            raise ValueError(f"expected {len(names)} words")
+        return dict(zip(names, words, strict=True))
+
+    def write(self) -> str:
+        return " ".join(str(word) for word in self.model_dump(mode="json").values())

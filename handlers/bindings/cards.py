@@ -247,7 +247,7 @@ def delete_preview(
             button(
                 t("Delete…"),
                 DELETE_ACTION,
-                BindingDeleteButton.of(key, fingerprint).encode(),
+                BindingDeleteButton.showing(key, fingerprint).encode(),
                 style="danger",
                 confirm=dialog,
             ),

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, PlainSerializer
 from slack_sdk.models.blocks import ButtonElement, Option
 from slack_sdk.models.views import View
 
 from bot.blocks.common import TEXT_INPUT_LIMIT, plain
 from bot.models import AccountSource, Binding, BindingKey, BindingQuery, fingerprint
 from bot.payloads import Fingerprint, PositiveId
-from bot.wire import JsonValue, WireValue
+from bot.wire import JsonValue, WireValue, WordsValue
 from handlers.bindings.grammar import (
     Lookup,
     OpenEditModal,
@@ -45,24 +45,20 @@ _BY_WORD = {source.word: source for source in AccountSource}
 
 def _source_word(raw: object) -> object:
     """A source as values carry it, by its word (`workwechat`); no alias, no other case."""
-    if isinstance(raw, str):
+    if isinstance(raw, str) and not isinstance(raw, AccountSource):
         if raw not in _BY_WORD:
             raise ValueError("not a source")
         return _BY_WORD[raw]
     return raw
 
 
-SourceWord = Annotated[AccountSource, BeforeValidator(_source_word)]
+# Written as its word, too.
+SourceWord = Annotated[
+    AccountSource, BeforeValidator(_source_word), PlainSerializer(lambda source: source.word)
+]
 
 
-def _words(text: str, count: int) -> list[str]:
-    words = text.split(" ")
-    if len(words) != count:
-        raise ValueError(f"expected {count} words")
-    return words
-
-
-class KeyValue(WireValue):
+class KeyValue(WordsValue):
     """A binding, as `/binding edit|delete` name it: `30851821 wechat` (Cancel on a preview)."""
 
     limit: ClassVar[int] = ButtonElement.value_max_length
@@ -73,14 +69,6 @@ class KeyValue(WireValue):
     @classmethod
     def of(cls, key: BindingKey) -> KeyValue:
         return cls(cid=key.cid, source=key.source)
-
-    @classmethod
-    def read(cls, text: str) -> dict[str, Any]:
-        cid, source = _words(text, 2)
-        return {"cid": cid, "source": source}
-
-    def write(self) -> str:
-        return self.key.args
 
     @property
     def key(self) -> BindingKey:
@@ -111,7 +99,7 @@ class LookupValue(WireValue):
         return lookup_text(self.lookup.query)
 
 
-class MenuChoice(WireValue):
+class MenuChoice(WordsValue):
     """A binding's menu, and Edit it: `edit 30851821 wechat` or `delete 30851821 wechat`."""
 
     # An overflow menu's option; the Edit it button allows more.
@@ -125,48 +113,21 @@ class MenuChoice(WireValue):
     def of(cls, verb: Literal["edit", "delete"], key: BindingKey) -> MenuChoice:
         return cls(verb=verb, cid=key.cid, source=key.source)
 
-    @classmethod
-    def read(cls, text: str) -> dict[str, Any]:
-        verb, cid, source = _words(text, 3)
-        return {"verb": verb, "cid": cid, "source": source}
-
-    def write(self) -> str:
-        return f"{self.verb} {self.key.args}"
-
-    @property
-    def key(self) -> BindingKey:
-        return BindingKey(cid=self.cid, source=self.source)
-
     @property
     def command(self) -> OpenEditModal | PreviewDelete:
-        return OpenEditModal(self.key) if self.verb == "edit" else PreviewDelete(self.key)
+        key = BindingKey(cid=self.cid, source=self.source)
+        return OpenEditModal(key) if self.verb == "edit" else PreviewDelete(key)
 
 
-class BindingDeleteButton(WireValue):
+class BindingDeleteButton(KeyValue):
     """Delete… on a preview: the binding, and a digest of it as shown
     (`30851821 wechat <digest>`); the approvals listeners file it."""
 
-    limit: ClassVar[int] = ButtonElement.value_max_length
-
-    cid: PositiveId
-    source: SourceWord
     seen: Fingerprint
 
     @classmethod
-    def of(cls, key: BindingKey, seen: str) -> BindingDeleteButton:
+    def showing(cls, key: BindingKey, seen: str) -> BindingDeleteButton:
         return cls(cid=key.cid, source=key.source, seen=seen)
-
-    @classmethod
-    def read(cls, text: str) -> dict[str, Any]:
-        cid, source, seen = _words(text, 3)
-        return {"cid": cid, "source": source, "seen": seen}
-
-    def write(self) -> str:
-        return f"{self.key.args} {self.seen}"
-
-    @property
-    def key(self) -> BindingKey:
-        return BindingKey(cid=self.cid, source=self.source)
 
 
 def _digest(text: str) -> str:
