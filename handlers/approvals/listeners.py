@@ -7,6 +7,7 @@ or one clicking twice, run a delete exactly once; the card is redrawn from the s
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -130,22 +131,12 @@ class ApprovalHandlers(ApprovalCards):
     # ---- deciding ----
 
     async def on_approve(self, action: dict[str, Any], here: Invocation) -> None:
-        clicked = await self._clicked(action, here)
-        if clicked is None:
-            return
-        t, request = clicked
-        user, respond, client, ref = here.user, here.respond, here.client, here.ref
-        refused = await self._refusal(t, request, user, "approve")
-        if refused is not None:
-            await _tell(t, respond, refused, ref)
-            return
-        approved = await self._decide(
-            t, request, ApprovalStatus.APPROVED, user, respond, client, ref
-        )
-        if approved is None:
-            return
-        await self._redraw(client, approved)
-        await self.run_approved(approved, client)
+        async def refusal(t: Messages, request: ApprovalRequest) -> str | None:
+            return await self._refusal(t, request, here.user, "approve")
+
+        decided = await self._decide_clicked(action, here, ApprovalStatus.APPROVED, refusal)
+        if decided is not None:
+            await self.run_approved(decided[1], here.client)
 
     async def on_reject(self, action: dict[str, Any], here: Invocation) -> None:
         await here.ack()
@@ -191,23 +182,19 @@ class ApprovalHandlers(ApprovalCards):
         await self._conclude(client, request, user, "reject", "rejected", detail=reason)
 
     async def on_cancel(self, action: dict[str, Any], here: Invocation) -> None:
-        clicked = await self._clicked(action, here)
-        if clicked is None:
-            return
-        t, request = clicked
-        user, respond, client, ref = here.user, here.respond, here.client, here.ref
-        if request.requester != user:
-            await _tell(t, respond, views.only_the_requester_cancels(t, request), ref)
+        user = here.user
+
+        async def refusal(t: Messages, request: ApprovalRequest) -> str | None:
+            if request.requester == user:
+                return None
             await self._audit(request, user, "cancel", "refused", detail="not the requester")
-            return
-        cancelled = await self._decide(
-            t, request, ApprovalStatus.CANCELLED, user, respond, client, ref
-        )
-        if cancelled is None:
-            return
-        await self._redraw(client, cancelled)
-        await _tell(t, respond, views.cancelled(t, cancelled), ref, replace=True)
-        await self._audit(cancelled, user, "cancel", "cancelled")
+            return views.only_the_requester_cancels(t, request)
+
+        decided = await self._decide_clicked(action, here, ApprovalStatus.CANCELLED, refusal)
+        if decided is not None:
+            t, cancelled = decided
+            await _tell(t, here.respond, views.cancelled(t, cancelled), here.ref, replace=True)
+            await self._audit(cancelled, user, "cancel", "cancelled")
 
     # ---- helpers ----
 
@@ -229,19 +216,34 @@ class ApprovalHandlers(ApprovalCards):
         await self._lost(t, decision.request, user, attempt, respond, client, ref)
         return None
 
-    async def _clicked(
-        self, action: dict[str, Any], here: Invocation
+    async def _decide_clicked(
+        self,
+        action: dict[str, Any],
+        here: Invocation,
+        to: ApprovalStatus,
+        refusal: Callable[[Messages, ApprovalRequest], Awaitable[str | None]],
     ) -> tuple[Messages, ApprovalRequest] | None:
-        """Acked, the request a card's button names and its reader's words; None when there
-        is no such request (they are told)."""
+        """Approve and Cancel: acked, the request the button names moved `to`, its card
+        redrawn; with the clicker's words. None when there is no such request, `refusal`
+        says why the clicker may not (audited there), or someone decided it first: the
+        clicker is told."""
         await here.ack()
+        user, respond, client, ref = here.user, here.respond, here.client, here.ref
         request_id = RequestRef.decode(action.get("value")).request_id
-        t = await self.deps.locales.messages(here.client, here.user)
+        t = await self.deps.locales.messages(client, user)
         request = await self.service.get(request_id)
         if request is None:
-            await _tell(t, here.respond, views.no_such_request(t, request_id), here.ref)
+            await _tell(t, respond, views.no_such_request(t, request_id), ref)
             return None
-        return t, request
+        refused = await refusal(t, request)
+        if refused is not None:
+            await _tell(t, respond, refused, ref)
+            return None
+        decided = await self._decide(t, request, to, user, respond, client, ref)
+        if decided is None:
+            return None
+        await self._redraw(client, decided)
+        return t, decided
 
     async def _refusal(
         self, t: Messages, request: ApprovalRequest, user: str, attempt: str
