@@ -1,9 +1,10 @@
 """What arrives from Slack, as typed models: nothing from the wire is read any other way.
 
 The door checks the envelope (`check_envelope`) once the signature is verified: a shape no
-listener can read is refused there with a 400, before bolt routes it. Listeners then parse
-the values they act on (button values, private_metadata) with the models below; a value
-that does not parse raises `pydantic.ValidationError`, which the app answers as "out of date".
+listener can read is refused there with a 400, before bolt routes it. Listeners then decode
+the values they act on (button values, private_metadata) with `bot.wire` models: the approval
+cards' `RequestRef` below, each feature's in its `payloads.py`. A value that does not decode
+raises `pydantic.ValidationError`, which the app answers as "out of date".
 """
 
 from __future__ import annotations
