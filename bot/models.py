@@ -152,14 +152,6 @@ class BindingQuery(BaseModel):
     def narrowed_to(self, source: AccountSource) -> BindingQuery:
         return self.model_copy(update={"sources": (source,)})
 
-    @property
-    def command_text(self) -> str:
-        """The `/binding` arguments that repeat this lookup (button values carry them)."""
-        subject = str(self.cid) if self.cid is not None else f"openid {self.open_id}"
-        if len(self.sources) == 1:
-            return f"{subject} {self.sources[0].word}"
-        return subject
-
 
 def fingerprint(records: list[dict[str, Any]]) -> str:
     """A short digest of records as shown, to notice whether they changed since."""

@@ -1,15 +1,16 @@
 """What arrives from Slack, as typed models: nothing from the wire is read any other way.
 
 The door checks the envelope (`check_envelope`) once the signature is verified: a shape no
-listener can read is refused there with a 400, before bolt routes it. Listeners then parse
-the values they act on (button values, private_metadata) with the models below; a value
-that does not parse raises `pydantic.ValidationError`, which the app answers as "out of date".
+listener can read is refused there with a 400, before bolt routes it. Listeners then decode
+the values they act on (button values, private_metadata) with `bot.wire` models: the approval
+cards' `RequestRef` below, each feature's in its `payloads.py`. A value that does not decode
+raises `pydantic.ValidationError`, which the app answers as "out of date".
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -19,16 +20,17 @@ from pydantic import (
     StrictStr,
     StringConstraints,
     ValidationError,
-    model_validator,
 )
+from slack_sdk.models.blocks import Block, ButtonElement
+from slack_sdk.models.views import View
 
-from bot.models import AccountSource, BindingKey
+from bot.wire import WordsValue
 
 # Slack's own limits on what an app may put in an element or a view: anything longer was
 # not made by this app.
-_ID_MAX = 255
-_VALUE_MAX = 2000
-_METADATA_MAX = 3000
+_ID_MAX = Block.block_id_max_length
+_VALUE_MAX = ButtonElement.value_max_length
+_METADATA_MAX = View.private_metadata_max_length
 _ASCII_DIGITS = re.compile(r"[0-9]{1,18}")
 
 SlackId = Annotated[StrictStr, StringConstraints(max_length=_ID_MAX)]
@@ -161,37 +163,11 @@ def event_id_of(body: dict[str, Any]) -> str | None:
 # ---- what the app wrote into its own buttons and views -------------------------------------
 
 
-class ButtonValue(BaseModel):
-    """A value the app put on a button: its fields, in order, separated by spaces."""
-
-    model_config = ConfigDict(frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_text(cls, raw: Any) -> Any:
-        if not isinstance(raw, str):
-            return raw
-        names = list(cls.model_fields)
-        words = raw.split(" ")
-        if len(words) != len(names):
-            raise ValueError(f"expected {len(names)} words")
-        return dict(zip(names, words, strict=True))
-
-
-class RequestRef(ButtonValue):
-    """Approve, Reject and Cancel carry the id of the request they decide, and the
+class RequestRef(WordsValue):
+    """Approve, Reject and Cancel carry the id of the request they decide (`42`), and the
     reject-reason modal keeps it as its private_metadata."""
 
+    # The tighter of its two places: a button's value (a view's private_metadata holds 3000).
+    limit: ClassVar[int] = min(ButtonElement.value_max_length, View.private_metadata_max_length)
+
     request_id: PositiveId
-
-
-class BindingDeleteButton(ButtonValue):
-    """Delete… on a binding preview: the binding, and a digest of it as shown."""
-
-    cid: PositiveId
-    source: AccountSource
-    seen: Fingerprint
-
-    @property
-    def key(self) -> BindingKey:
-        return BindingKey(cid=self.cid, source=self.source)

@@ -7,6 +7,7 @@ that as "out of date".
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
@@ -70,3 +71,33 @@ class WireValue(BaseModel):
     @classmethod
     def decode(cls, raw: object) -> Self:
         return cls.model_validate(raw, context={_WIRE: True})
+
+
+class JsonValue(WireValue):
+    """A value written as its fields in a JSON object (a modal's private_metadata)."""
+
+    @classmethod
+    def read(cls, text: str) -> dict[str, Any]:
+        fields = json.loads(text)
+        if not isinstance(fields, dict):
+            raise ValueError("not an object")
+        return fields
+
+    def write(self) -> str:
+        return self.model_dump_json()
+
+
+class WordsValue(WireValue):
+    """A value written as its fields in order, one word each, separated by spaces
+    (`edit 30851821 wechat`); a field's JSON form is its word."""
+
+    @classmethod
+    def read(cls, text: str) -> dict[str, Any]:
+        names = list(cls.model_fields)
+        words = text.split(" ")
+        if len(words) != len(names):
+            raise ValueError(f"expected {len(names)} words")
+        return dict(zip(names, words, strict=True))
+
+    def write(self) -> str:
+        return " ".join(str(word) for word in self.model_dump(mode="json").values())

@@ -220,6 +220,11 @@ class FeatureHandlers(Generic[Command]):
         needs, target = self.needs[type(parsed)], self.target(parsed)
         return await authorize(self.deps, here, needs, feature=self.feature, target=target)
 
+    async def authorized_run(self, parsed: Command, here: Invocation) -> None:
+        """A command a button or menu carries: run when its check passes."""
+        if await self.authorized(parsed, here):
+            await self.run(parsed, here)
+
     async def submit(
         self,
         here: Invocation,

@@ -41,6 +41,7 @@ def test_every_feature_s_grammar_and_views_are_checked() -> None:
     assert len([m for m in PURE if m.startswith("bot.blocks.")]) >= 5
     for module in (
         "bindings.grammar",
+        "bindings.payloads",
         "bindings.cards",
         "user_customer.grammar",
         "user_customer.payloads",

@@ -26,6 +26,7 @@ from bot.models import (
     RelationQuery,
     RelationSelection,
 )
+from bot.payloads import RequestRef
 from bot.records import (
     BindingDeletion,
     Deletion,
@@ -228,7 +229,9 @@ def test_reminders_dms_and_the_reject_form_fit(t: Messages) -> None:
         asked = request(relations, status)
         assert_fits([common.section(approvals.reminder(t, asked))])
         assert_fits([common.section(approvals.requester_update(t, asked))])
-    assert check_view(approvals.reject_modal(t, 2**62).to_dict()) == []
+    # The largest id a request's buttons carry.
+    largest = RequestRef(request_id=10**18 - 1)
+    assert check_view(approvals.reject_modal(t, largest).to_dict()) == []
     big = relation(998, 1001)
     assert check_view(modals.add_modal(t, secret=NASTY, problem=NASTY).to_dict()) == []
     metadata = EditMetadata(user_id=998, customer_id=1001, shown={})

@@ -9,10 +9,6 @@ urlencoded forms, where `condition` and `multi_delete`'s `customer_id` are JSON 
 from __future__ import annotations
 
 import hmac
-import json
-import math
-import operator
-import re
 import secrets
 import time
 from collections.abc import Callable
@@ -24,25 +20,27 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.sandbox.faults import FaultPlan, RecordedRequest, intercept, parse_int, stringify
+from bot.sandbox.faults import FaultPlan, RecordedRequest, intercept
+from bot.sandbox.user_customer_query import (
+    TIME_FORMAT,
+    Failure,
+    Params,
+    Row,
+    as_nullable,
+    as_text,
+    conditions,
+    id_list,
+    page,
+    paging,
+    relation_key,
+    required_id,
+    time_range,
+)
 
 API_PREFIX = "/api/user_customer/"
 LOGIN_PATH = "/api/login"
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 MIX_CODE = 130001
-DEFAULT_PAGE_SIZE = 20
-
-INT_FIELDS = frozenset({"user_id", "customer_id", "is_available", "boss_sync"})
-TEXT_FIELDS = frozenset({"template", "script", "reference", "created"})
-COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
-    "=": operator.eq,
-    "!=": operator.ne,
-    ">": operator.gt,
-    "<": operator.lt,
-    ">=": operator.ge,
-    "<=": operator.le,
-}
 
 # Authorization codes of the sample customers: `add` must quote the customer's own code.
 SAMPLE_SECRETS: dict[int, str] = {
@@ -56,19 +54,8 @@ SAMPLE_SECRETS: dict[int, str] = {
 GENERATED_FIRST_CUSTOMER = 2000
 GENERATED_FIRST_CREATED = datetime(2021, 1, 1, 9, 0, 0)
 
-Row = dict[str, Any]
-Params = dict[str, Any]
 Outcome = tuple[str, Any]
 Action = Callable[[Params], Outcome]
-Predicate = Callable[[Row], bool]
-
-
-class Failure(Exception):
-    """A failure the API reports as `code: 500` with `msg`."""
-
-    def __init__(self, msg: str) -> None:
-        super().__init__(msg)
-        self.msg = msg
 
 
 class UserCustomerEmulator:
@@ -209,9 +196,9 @@ class UserCustomerEmulator:
         return deadline is not None and self.clock() < deadline
 
     def _login(self, params: Params) -> Outcome:
-        if not _text(params.get("system")):
+        if not as_text(params.get("system")):
             raise Failure("system不能为空")
-        username, password = _text(params.get("username")), _text(params.get("password"))
+        username, password = as_text(params.get("username")), as_text(params.get("password"))
         if not (_same(username, self.username) and _same(password, self.password)):
             raise Failure("用户名或密码错误")
         token = secrets.token_urlsafe(24)
@@ -221,24 +208,24 @@ class UserCustomerEmulator:
         return "登录成功", {"token": token, "expires_in": int(ttl) if ttl.is_integer() else ttl}
 
     def _get_list(self, params: Params) -> Outcome:
-        page_index, page_size = _paging(params)
-        predicates = _conditions(params.get("condition")) + _time_range(params)
+        page_index, page_size = paging(params)
+        predicates = conditions(params.get("condition")) + time_range(params)
         rows = [row for row in self._newest_first() if all(p(row) for p in predicates)]
-        return "查询成功", _page(rows, page_index, page_size)
+        return "查询成功", page(rows, page_index, page_size)
 
     def _get(self, params: Params) -> Outcome:
         return "查询成功", dict(self._existing(params))
 
     def _get_customer_list(self, params: Params) -> Outcome:
-        user_id = _required_id(params, "user_id")
-        page_index, page_size = _paging(params)
+        user_id = required_id(params, "user_id")
+        page_index, page_size = paging(params)
         rows = [row for row in self._newest_first() if row["user_id"] == user_id]
-        return "查询成功", _page(rows, page_index, page_size)
+        return "查询成功", page(rows, page_index, page_size)
 
     def _add(self, params: Params) -> Outcome:
-        user_id, customer_id = _key(params)
+        user_id, customer_id = relation_key(params)
         expected = self.customer_secrets.get(customer_id)
-        secret = _text(params.get("secret"))
+        secret = as_text(params.get("secret"))
         if expected is None or not secret or not _same(secret, expected):
             raise Failure("授权码错误")
         if (user_id, customer_id) in self.relations:
@@ -246,9 +233,9 @@ class UserCustomerEmulator:
         self.add_relation(
             user_id,
             customer_id,
-            template=_nullable(params.get("template")),
-            script=_nullable(params.get("script")),
-            reference=_text(params.get("reference")),
+            template=as_nullable(params.get("template")),
+            script=as_nullable(params.get("script")),
+            reference=as_text(params.get("reference")),
         )
         return "添加成功", []
 
@@ -256,9 +243,9 @@ class UserCustomerEmulator:
         row = self._existing(params)
         for name in ("template", "script"):
             if name in params:
-                row[name] = _nullable(params[name])
+                row[name] = as_nullable(params[name])
         if "reference" in params:
-            row["reference"] = _text(params["reference"])
+            row["reference"] = as_text(params["reference"])
         return "编辑成功", []
 
     def _delete(self, params: Params) -> Outcome:
@@ -269,8 +256,8 @@ class UserCustomerEmulator:
     def _multi_delete(self, params: Params) -> Outcome:
         # Not in the document: we delete whichever of the listed relations exist and fail
         # only when none of them does, so a retry after a partial success still succeeds.
-        user_id = _required_id(params, "user_id")
-        keys = [(user_id, customer_id) for customer_id in _id_list(params.get("customer_id"))]
+        user_id = required_id(params, "user_id")
+        keys = [(user_id, customer_id) for customer_id in id_list(params.get("customer_id"))]
         existing = [key for key in keys if key in self.relations]
         if not existing:
             raise Failure("记录不存在")
@@ -279,7 +266,7 @@ class UserCustomerEmulator:
         return "删除成功", []
 
     def _existing(self, params: Params) -> Row:
-        row = self.relations.get(_key(params))
+        row = self.relations.get(relation_key(params))
         if row is None:
             raise Failure("记录不存在")
         return row
@@ -298,138 +285,6 @@ def _envelope(code: int, msg: str, result: Any) -> dict[str, Any]:
         "mix_ext": "",
         "result": result,
     }
-
-
-def _page(rows: list[Row], page_index: int, page_size: int) -> dict[str, Any]:
-    start = (page_index - 1) * page_size
-    return {
-        "page_index": page_index,
-        "page_size": page_size,
-        "total_pages": math.ceil(len(rows) / page_size),
-        "total_records": len(rows),
-        "data": [dict(row) for row in rows[start : start + page_size]],
-    }
-
-
-def _paging(params: Params) -> tuple[int, int]:
-    return _positive(params, "page_index", 1), _positive(params, "page_size", DEFAULT_PAGE_SIZE)
-
-
-def _positive(params: Params, name: str, default: int) -> int:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    value = parse_int(raw)
-    if value is None or value <= 0:
-        raise Failure(f"{name}必须大于0")
-    return value
-
-
-def _key(params: Params) -> tuple[int, int]:
-    return _required_id(params, "user_id"), _required_id(params, "customer_id")
-
-
-def _required_id(params: Params, name: str) -> int:
-    value = parse_int(params.get(name))
-    if value is None:
-        raise Failure(f"{name}参数错误")
-    return value
-
-
-def _id_list(raw: Any) -> list[int]:
-    listed = _json_value(raw, "customer_id格式错误")
-    ids = [parse_int(item) for item in listed] if isinstance(listed, list) else []
-    if not ids or None in ids:
-        raise Failure("customer_id格式错误")
-    return [customer_id for customer_id in ids if customer_id is not None]
-
-
-def _json_value(raw: Any, error: str) -> Any:
-    """Form bodies carry lists as JSON text; JSON bodies may carry them as real lists."""
-    if not isinstance(raw, str):
-        return raw
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise Failure(error) from exc
-
-
-def _conditions(raw: Any) -> list[Predicate]:
-    if raw is None or raw == "":
-        return []
-    triples = _json_value(raw, "condition格式错误")
-    if not isinstance(triples, list):
-        raise Failure("condition格式错误")
-    return [_condition(triple) for triple in triples]
-
-
-def _condition(triple: Any) -> Predicate:
-    if not isinstance(triple, list) or len(triple) != 3:
-        raise Failure("condition格式错误")
-    field, op, value = triple
-    if not isinstance(field, str) or field not in INT_FIELDS | TEXT_FIELDS:
-        raise Failure(f"condition字段不存在: {field}")
-    if not isinstance(op, str) or (op.lower() != "like" and op not in COMPARISONS):
-        raise Failure(f"condition运算符不支持: {op}")
-    if op.lower() == "like":
-        return _like(field, _like_pattern(value))
-    return _compare(field, COMPARISONS[op], _typed_value(field, value))
-
-
-def _like(field: str, pattern: re.Pattern[str]) -> Predicate:
-    # SQL semantics: NULL matches nothing.
-    return lambda row: row[field] is not None and pattern.search(stringify(row[field])) is not None
-
-
-def _compare(field: str, compare: Callable[[Any, Any], bool], target: Any) -> Predicate:
-    return lambda row: row[field] is not None and compare(row[field], target)
-
-
-def _like_pattern(value: Any) -> re.Pattern[str]:
-    # LIKE '%value%' under a case-insensitive collation; `%` inside the value is a wildcard.
-    parts = stringify(value).split("%")
-    return re.compile(".*".join(re.escape(part) for part in parts), re.IGNORECASE | re.DOTALL)
-
-
-def _typed_value(field: str, value: Any) -> Any:
-    if field not in INT_FIELDS:
-        return stringify(value)
-    number = parse_int(value)
-    if number is None:
-        raise Failure(f"condition值错误: {field}")
-    return number
-
-
-def _time_range(params: Params) -> list[Predicate]:
-    start = _moment(params.get("start_time"), "00:00:00")
-    end = _moment(params.get("end_time"), "23:59:59")
-    predicates: list[Predicate] = []
-    if start is not None:
-        predicates.append(lambda row: row["created"] >= start)
-    if end is not None:
-        predicates.append(lambda row: row["created"] <= end)
-    return predicates
-
-
-def _moment(raw: Any, time_of_day: str) -> str | None:
-    """A bound on `created`; a bare date means the start or the whole of that day."""
-    text = _text(raw).strip()
-    if not text:
-        return None
-    for suffix in ("", f" {time_of_day}"):
-        try:
-            return datetime.strptime(text + suffix, TIME_FORMAT).strftime(TIME_FORMAT)
-        except ValueError:
-            continue
-    raise Failure(f"时间格式错误: {text}")
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else stringify(value)
-
-
-def _nullable(value: Any) -> str | None:
-    return None if value is None else stringify(value)
 
 
 def _same(given: str, expected: str) -> bool:

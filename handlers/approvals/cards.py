@@ -21,6 +21,7 @@ from bot.blocks.common import (
 from bot.blocks.dates import slack_date
 from bot.i18n import N_, Messages, Sentence
 from bot.models import Binding, BindingKey, Relation, RelationKey
+from bot.payloads import RequestRef
 from bot.records import (
     ApprovalRequest,
     ApprovalStatus,
@@ -196,7 +197,7 @@ def _status(t: Messages, request: ApprovalRequest) -> str:
 
 
 def _decision_buttons(t: Messages, request: ApprovalRequest) -> Block:
-    value = str(request.id)
+    value = RequestRef(request_id=request.id).encode()
     dialog = confirm_dialog(
         t,
         t("Approve request #%(id)s?", id=request.id),

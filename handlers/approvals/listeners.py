@@ -7,6 +7,7 @@ or one clicking twice, run a delete exactly once; the card is redrawn from the s
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -23,13 +24,14 @@ from bot.blocks.common import (
 )
 from bot.clients.errors import BackendError
 from bot.i18n import N_, Messages
-from bot.payloads import BindingDeleteButton, RequestRef
+from bot.payloads import RequestRef
 from bot.records import BindingDeletion, Deletion, RelationDeletion
 from bot.roles import Role
 from bot.store import ApprovalRequest, ApprovalStatus, RecordsClaimed
 from handlers.approvals import cards, views
 from handlers.approvals.announce import ApprovalCards
-from handlers.bindings.cards import DELETE_ACTION as BINDING_DELETE_ACTION
+from handlers.bindings.payloads import DELETE_ACTION as BINDING_DELETE_ACTION
+from handlers.bindings.payloads import BindingDeleteButton
 from handlers.common import Requires, audit, authorize
 from handlers.context import Invocation
 from handlers.user_customer.payloads import DELETE_ACTION as RELATIONS_DELETE_ACTION
@@ -55,7 +57,7 @@ class ApprovalHandlers(ApprovalCards):
 
     async def on_binding_delete(self, action: dict[str, Any], here: Invocation) -> None:
         await here.ack()
-        value = BindingDeleteButton.model_validate(action.get("value"))
+        value = BindingDeleteButton.decode(action.get("value"))
         await self.file(BindingDeletion(value.key), value.seen, here)
 
     async def on_relations_delete(self, action: dict[str, Any], here: Invocation) -> None:
@@ -129,40 +131,28 @@ class ApprovalHandlers(ApprovalCards):
     # ---- deciding ----
 
     async def on_approve(self, action: dict[str, Any], here: Invocation) -> None:
-        await here.ack()
-        user, respond, client, ref = here.user, here.respond, here.client, here.ref
-        request_id = RequestRef.model_validate(action.get("value")).request_id
-        t = await self.deps.locales.messages(client, user)
-        request = await self._request(t, request_id, respond, ref)
-        if request is None:
-            return
-        refused = await self._refusal(t, request, user, "approve")
-        if refused is not None:
-            await _tell(t, respond, refused, ref)
-            return
-        approved = await self._decide(
-            t, request, ApprovalStatus.APPROVED, user, respond, client, ref
-        )
-        if approved is None:
-            return
-        await self._redraw(client, approved)
-        await self.run_approved(approved, client)
+        async def refusal(t: Messages, request: ApprovalRequest) -> str | None:
+            return await self._refusal(t, request, here.user, "approve")
+
+        decided = await self._decide_clicked(action, here, ApprovalStatus.APPROVED, refusal)
+        if decided is not None:
+            await self.run_approved(decided[1], here.client)
 
     async def on_reject(self, action: dict[str, Any], here: Invocation) -> None:
         await here.ack()
-        request_id = RequestRef.model_validate(action.get("value")).request_id
+        clicked = RequestRef.decode(action.get("value"))
         # Asked again when the reason is submitted; here it only spares a useless modal.
         if not await authorize(
-            self.deps, here, _REJECT, feature="approvals", target=f"#{request_id}"
+            self.deps, here, _REJECT, feature="approvals", target=f"#{clicked.request_id}"
         ):
             return
         # The trigger dies 3 s after the click: open the modal before reading anything.
         await here.client.views_open(
-            trigger_id=here.trigger_id, view=views.reject_modal(here.t, request_id)
+            trigger_id=here.trigger_id, view=views.reject_modal(here.t, clicked)
         )
 
     async def on_reject_reason(self, view: dict[str, Any], here: Invocation) -> None:
-        request_id = RequestRef.model_validate(view.get("private_metadata")).request_id
+        request_id = RequestRef.decode(view.get("private_metadata")).request_id
         reason = view_values(view).get("reason")
         ack, client, user, ref, t = here.ack, here.client, here.user, here.ref, here.t
         if not reason:
@@ -192,25 +182,19 @@ class ApprovalHandlers(ApprovalCards):
         await self._conclude(client, request, user, "reject", "rejected", detail=reason)
 
     async def on_cancel(self, action: dict[str, Any], here: Invocation) -> None:
-        await here.ack()
-        user, respond, client, ref = here.user, here.respond, here.client, here.ref
-        request_id = RequestRef.model_validate(action.get("value")).request_id
-        t = await self.deps.locales.messages(client, user)
-        request = await self._request(t, request_id, respond, ref)
-        if request is None:
-            return
-        if request.requester != user:
-            await _tell(t, respond, views.only_the_requester_cancels(t, request), ref)
+        user = here.user
+
+        async def refusal(t: Messages, request: ApprovalRequest) -> str | None:
+            if request.requester == user:
+                return None
             await self._audit(request, user, "cancel", "refused", detail="not the requester")
-            return
-        cancelled = await self._decide(
-            t, request, ApprovalStatus.CANCELLED, user, respond, client, ref
-        )
-        if cancelled is None:
-            return
-        await self._redraw(client, cancelled)
-        await _tell(t, respond, views.cancelled(t, cancelled), ref, replace=True)
-        await self._audit(cancelled, user, "cancel", "cancelled")
+            return views.only_the_requester_cancels(t, request)
+
+        decided = await self._decide_clicked(action, here, ApprovalStatus.CANCELLED, refusal)
+        if decided is not None:
+            t, cancelled = decided
+            await _tell(t, here.respond, views.cancelled(t, cancelled), here.ref, replace=True)
+            await self._audit(cancelled, user, "cancel", "cancelled")
 
     # ---- helpers ----
 
@@ -232,13 +216,34 @@ class ApprovalHandlers(ApprovalCards):
         await self._lost(t, decision.request, user, attempt, respond, client, ref)
         return None
 
-    async def _request(
-        self, t: Messages, request_id: int, respond: AsyncRespond, ref: str
-    ) -> ApprovalRequest | None:
+    async def _decide_clicked(
+        self,
+        action: dict[str, Any],
+        here: Invocation,
+        to: ApprovalStatus,
+        refusal: Callable[[Messages, ApprovalRequest], Awaitable[str | None]],
+    ) -> tuple[Messages, ApprovalRequest] | None:
+        """Approve and Cancel: acked, the request the button names moved `to`, its card
+        redrawn; with the clicker's words. None when there is no such request, `refusal`
+        says why the clicker may not (audited there), or someone decided it first: the
+        clicker is told."""
+        await here.ack()
+        user, respond, client, ref = here.user, here.respond, here.client, here.ref
+        request_id = RequestRef.decode(action.get("value")).request_id
+        t = await self.deps.locales.messages(client, user)
         request = await self.service.get(request_id)
         if request is None:
             await _tell(t, respond, views.no_such_request(t, request_id), ref)
-        return request
+            return None
+        refused = await refusal(t, request)
+        if refused is not None:
+            await _tell(t, respond, refused, ref)
+            return None
+        decided = await self._decide(t, request, to, user, respond, client, ref)
+        if decided is None:
+            return None
+        await self._redraw(client, decided)
+        return t, decided
 
     async def _refusal(
         self, t: Messages, request: ApprovalRequest, user: str, attempt: str

@@ -10,6 +10,7 @@ from bot.blocks.common import button, escape, footer, form_modal, quoted, sectio
 from bot.blocks.dates import slack_date
 from bot.clients.errors import BackendError
 from bot.i18n import N_, Messages
+from bot.payloads import RequestRef
 from bot.records import ApprovalRequest, ApprovalStatus, Executed, Refusal
 from bot.roles import Role, refusal
 from handlers.approvals.cards import status_line, status_word, summary
@@ -133,7 +134,9 @@ def filed_notice(
                 channel=f"<#{escape(channel)}>",
                 expires=slack_date(request.expires_at),
             ),
-            accessory=button(t("Cancel request"), CANCEL_ACTION, str(request.id)),
+            accessory=button(
+                t("Cancel request"), CANCEL_ACTION, RequestRef(request_id=request.id).encode()
+            ),
         ),
         footer(t, correlation_id),
     ]
@@ -188,7 +191,7 @@ def requester_update(t: Messages, request: ApprovalRequest) -> str:
     return t(". ").join(parts) + end
 
 
-def reject_modal(t: Messages, request_id: int) -> View:
+def reject_modal(t: Messages, request: RequestRef) -> View:
     return form_modal(
         t,
         t("Reject request"),
@@ -198,14 +201,14 @@ def reject_modal(t: Messages, request_id: int) -> View:
             section(
                 t(
                     "Reject delete request #%(id)s. Nothing will be deleted.",
-                    id=request_id,
+                    id=request.request_id,
                 )
             ),
             text_input(
                 "reason", t("Reason (the requester sees it)"), multiline=True, max_length=500
             ),
         ],
-        str(request_id),
+        request.encode(),
     )
 
 

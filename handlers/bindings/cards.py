@@ -28,12 +28,18 @@ from bot.clients.errors import AlreadyBound, BackendError, ContactNotFound, Writ
 from bot.i18n import Messages
 from bot.models import AccountSource, Binding, BindingKey, BindingQuery
 from bot.records import BindingsBySource
-
-MENU_ACTION = "binding_menu"
-LOOKUP_ACTION = "binding_lookup"
-SHARE_ACTION = "binding_share"
-DELETE_ACTION = "binding_delete"
-DISMISS_ACTION = "binding_dismiss"
+from handlers.bindings.grammar import Lookup
+from handlers.bindings.payloads import (
+    DELETE_ACTION,
+    DISMISS_ACTION,
+    LOOKUP_ACTION,
+    MENU_ACTION,
+    SHARE_ACTION,
+    BindingDeleteButton,
+    KeyValue,
+    LookupValue,
+    MenuChoice,
+)
 
 # Blocks kept free for the title, notes about other sources, actions and footer.
 _RESERVED_BLOCKS = 8
@@ -60,9 +66,13 @@ def binding_fields(t: Messages, binding: Binding) -> list[MarkdownTextObject]:
 def binding_card(t: Messages, binding: Binding, *, interactive: bool) -> Block:
     menu = None
     if interactive:
-        target = binding.key.args
+        key = binding.key
         menu = overflow(
-            MENU_ACTION, [(t("Edit"), f"edit {target}"), (t("Delete"), f"delete {target}")]
+            MENU_ACTION,
+            [
+                (t("Edit"), MenuChoice.of("edit", key).encode()),
+                (t("Delete"), MenuChoice.of("delete", key).encode()),
+            ],
         )
     return card(
         t(
@@ -132,7 +142,7 @@ def lookup_message(
         retry = button(
             t("Retry %(source)s", source=label),
             LOOKUP_ACTION,
-            query.narrowed_to(source).command_text,
+            LookupValue(lookup=Lookup(query.narrowed_to(source))).encode(),
         )
         blocks.append(
             section(
@@ -145,7 +155,9 @@ def lookup_message(
             )
         )
     if interactive:
-        blocks.append(actions(share_button(t, SHARE_ACTION, query.command_text)))
+        blocks.append(
+            actions(share_button(t, SHARE_ACTION, LookupValue(lookup=Lookup(query)).encode()))
+        )
     notes = [t("shared by %(user)s", user=f"<@{shared_by}>")] if shared_by else []
     took = t.ngettext(
         "%(count)d source in %(seconds)s s",
@@ -215,7 +227,7 @@ def _nothing_found(t: Messages, query: BindingQuery) -> str:
 def delete_preview(
     t: Messages, binding: Binding, *, fingerprint: str, correlation_id: str
 ) -> list[Block]:
-    target = binding.key.args
+    key = binding.key
     dialog = confirm_dialog(
         t,
         t("Request this delete?"),
@@ -235,11 +247,11 @@ def delete_preview(
             button(
                 t("Delete…"),
                 DELETE_ACTION,
-                f"{target} {fingerprint}",
+                BindingDeleteButton.showing(key, fingerprint).encode(),
                 style="danger",
                 confirm=dialog,
             ),
-            button(t("Cancel"), DISMISS_ACTION, target),
+            button(t("Cancel"), DISMISS_ACTION, KeyValue.of(key).encode()),
         ),
         footer(t, correlation_id, t("a second person approves every delete")),
     ]
@@ -264,7 +276,7 @@ def write_done(
 ) -> list[Block]:
     blocks: list[Block] = [section(f":white_check_mark: {sentence}")]
     if interactive:
-        blocks.append(actions(button(t("Look it up"), LOOKUP_ACTION, key.args)))
+        blocks.append(actions(button(t("Look it up"), LOOKUP_ACTION, LookupValue.of(key).encode())))
     return [*blocks, footer(t, correlation_id)]
 
 
@@ -293,7 +305,7 @@ def write_failed(
                     reason=code(error.reason),
                     command=f"`/binding edit {target}`",
                 ),
-                accessory=button(t("Edit it"), MENU_ACTION, f"edit {target}")
+                accessory=button(t("Edit it"), MENU_ACTION, MenuChoice.of("edit", key).encode())
                 if interactive
                 else None,
             ),
@@ -309,7 +321,9 @@ def write_failed(
                     error=escape(error.say(t)),
                     command=f"`/binding {target}`",
                 ),
-                accessory=button(t("Check now"), LOOKUP_ACTION, target) if interactive else None,
+                accessory=button(t("Check now"), LOOKUP_ACTION, LookupValue.of(key).encode())
+                if interactive
+                else None,
             ),
             footer(t, correlation_id),
         ]

@@ -1,14 +1,15 @@
 """`/binding` grammar: pure functions from command text and form values to typed commands,
-and back to the text an audit entry names."""
+and back to text (a lookup's, as buttons carry it; what an audit entry names)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from bot.blocks.common import code
 from bot.i18n import N_, Messages
 from bot.models import AccountSource, BindingChange, BindingKey, BindingQuery, NewBinding
-from handlers.bindings.views import EditForm
 from handlers.words import (
     MAX_ID_DIGITS,
     Help,
@@ -17,6 +18,7 @@ from handlers.words import (
     UsageError,
     as_positive_int,
     positive_int,
+    quote,
     too_large,
     words_of,
 )
@@ -163,25 +165,36 @@ def read_add_form(
 
 
 def read_edit_form(
-    t: Messages, values: dict[str, str | None], shown: EditForm
+    t: Messages,
+    values: dict[str, str | None],
+    key: BindingKey,
+    changed: Callable[[Literal["open_id", "app_id"], str], bool],
 ) -> tuple[BindingChange | None, dict[str, str]]:
-    """The change to send: only the fields that differ from what the form showed."""
+    """The change to send: only the fields that differ from what the form showed (`changed`
+    says whether a typed value differs)."""
     open_id, app_id = values.get("open_id") or "", values.get("app_id") or ""
     if not open_id:
         return None, {"open_id": t("Enter the openId of the third-party account.")}
-    new_open_id = open_id if shown.changed("open_id", open_id) else None
-    new_app_id = app_id if shown.changed("app_id", app_id) else None
+    new_open_id = open_id if changed("open_id", open_id) else None
+    new_app_id = app_id if changed("app_id", app_id) else None
     if new_open_id is None and new_app_id is None:
         return None, {"open_id": t("Nothing changed: edit the openId or appId, or press Cancel.")}
-    return BindingChange(
-        cid=shown.cid, source=shown.source, open_id=new_open_id, app_id=new_app_id
-    ), {}
+    return BindingChange(cid=key.cid, source=key.source, open_id=new_open_id, app_id=new_app_id), {}
+
+
+def lookup_text(query: BindingQuery) -> str:
+    """The `/binding` text that repeats a lookup, as `parse_binding_command` reads it back:
+    `30851821 wechat`, `openid 10014850`, `openid "o x"`."""
+    subject = str(query.cid) if query.cid is not None else f"openid {quote(query.open_id or '')}"
+    if len(query.sources) == 1:
+        return f"{subject} {query.sources[0].word}"
+    return subject
 
 
 def target_of(parsed: object) -> str:
     match parsed:
         case Lookup(query):
-            return query.command_text
+            return lookup_text(query)
         case AddNow(binding):
             return binding.key.args
         case OpenEditModal(key) | PreviewDelete(key):

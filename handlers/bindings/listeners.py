@@ -25,7 +25,7 @@ from bot.i18n import N_, SOURCE_LANGUAGE, Messages, messages
 from bot.models import Binding, BindingKey, BindingQuery, NewBinding
 from bot.records import BindingDeletion
 from bot.roles import Role
-from handlers.bindings import cards
+from handlers.bindings import cards, payloads
 from handlers.bindings import views as ui
 from handlers.bindings.grammar import (
     AddNow,
@@ -33,11 +33,13 @@ from handlers.bindings.grammar import (
     Lookup,
     OpenEditModal,
     PreviewDelete,
+    lookup_text,
     parse_binding_command,
     read_add_form,
     read_edit_form,
     target_of,
 )
+from handlers.bindings.payloads import EditForm, LookupValue, MenuChoice
 from handlers.bindings.views import added, first_line, loading, saved
 from handlers.common import FeatureHandlers, Form, Requires, open_then_fill, show_audit
 from handlers.context import Invocation
@@ -79,28 +81,28 @@ class BindingHandlers(FeatureHandlers[BindingCommand]):
 
     def register(self, app: AsyncApp) -> None:
         app.command("/binding")(self.on_command)
-        # Menus and buttons both carry `/binding` arguments; one listener runs them.
-        app.action(cards.MENU_ACTION)(self.on_command_value)
-        app.action(cards.LOOKUP_ACTION)(self.on_command_value)
-        app.action(cards.SHARE_ACTION)(self.on_share)
-        app.action(cards.DISMISS_ACTION)(self.on_dismiss)
-        app.view(ui.ADD_CALLBACK)(self.on_add_submitted)
-        app.view(ui.EDIT_CALLBACK)(self.on_edit_submitted)
+        app.action(payloads.MENU_ACTION)(self.on_menu)
+        app.action(payloads.LOOKUP_ACTION)(self.on_lookup)
+        app.action(payloads.SHARE_ACTION)(self.on_share)
+        app.action(payloads.DISMISS_ACTION)(self.on_dismiss)
+        app.view(payloads.ADD_CALLBACK)(self.on_add_submitted)
+        app.view(payloads.EDIT_CALLBACK)(self.on_edit_submitted)
 
-    async def on_command_value(self, action: dict[str, Any], here: Invocation) -> None:
+    async def on_menu(self, action: dict[str, Any], here: Invocation) -> None:
+        """A binding's menu (an option) and Edit it (a button): edit or delete the binding."""
         await here.ack()
-        value = action.get("selected_option", {}).get("value") or action.get("value", "")
-        parsed = parse_binding_command(value)
-        if isinstance(parsed, Help):
-            log.warning("unreadable button value", extra={"value": value})
-            return
-        if await self.authorized(parsed, here):
-            await self.run(parsed, here)
+        value = (action.get("selected_option") or {}).get("value") or action.get("value")
+        await self.authorized_run(MenuChoice.decode(value).command, here)
+
+    async def on_lookup(self, action: dict[str, Any], here: Invocation) -> None:
+        """Retry, Look it up and Check now: the lookup their value names."""
+        await here.ack()
+        await self.authorized_run(LookupValue.decode(action.get("value")).lookup, here)
 
     async def on_share(self, action: dict[str, Any], here: Invocation) -> None:
         await here.ack()
-        parsed = parse_binding_command(action.get("value", ""))
-        if not isinstance(parsed, Lookup) or not await self.authorized(parsed, here):
+        parsed = LookupValue.decode(action.get("value")).lookup
+        if not await self.authorized(parsed, here):
             return
         await self.lookup(parsed.query, await self.reader(here), shared=True)
         await here.respond(delete_original=True)
@@ -143,7 +145,7 @@ class BindingHandlers(FeatureHandlers[BindingCommand]):
         ]
         log.info(
             "lookup",
-            extra={"user": here.user, "query": query.command_text, "failed_sources": failed},
+            extra={"user": here.user, "query": lookup_text(query), "failed_sources": failed},
         )
         await here.respond(
             text=fallback_text(cards.lookup_summary(here.t, query, results)),
@@ -209,16 +211,16 @@ class BindingHandlers(FeatureHandlers[BindingCommand]):
         def fill(binding: Binding | None) -> View:
             if binding is None:
                 return message_modal(t, title, cards.missing_binding(t, key, here.ref))
-            return ui.edit_modal(t, ui.EditForm.of(binding), binding=binding)
+            return ui.edit_modal(t, EditForm.of(binding), binding=binding)
 
         loading_view = loading_modal(t, title, loading(t, key))
         await open_then_fill(here, title, loading_view, lambda: self.deps.bindings.get(key), fill)
 
     async def on_edit_submitted(self, view: dict[str, Any], here: Invocation) -> None:
+        shown = EditForm.decode(view.get("private_metadata"))
         values = view_values(view)
-        shown = ui.EditForm.model_validate_json(view.get("private_metadata") or "{}")
         user, ref, t = here.user, here.ref, here.t
-        change, errors = read_edit_form(t, values, shown)
+        change, errors = read_edit_form(t, values, shown.key, shown.changed)
         if change is None:
             await here.ack(response_action="errors", errors=errors)
             return

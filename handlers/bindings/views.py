@@ -6,12 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from slack_sdk.models.blocks import Block, InputBlock, Option, PlainTextObject, StaticSelectElement
 from slack_sdk.models.views import View
 
 from bot.blocks.common import (
-    TEXT_INPUT_LIMIT,
     ModalOutcome,
     Shown,
     changed_fields,
@@ -21,7 +19,6 @@ from bot.blocks.common import (
     form_modal,
     message_modal,
     on_field,
-    plain,
     problem_banner,
     quoted,
     section,
@@ -29,11 +26,9 @@ from bot.blocks.common import (
 )
 from bot.clients.errors import AlreadyBound, BackendError, ContactNotFound, WriteOutcomeUnknown
 from bot.i18n import Messages
-from bot.models import AccountSource, Binding, BindingChange, BindingKey, NewBinding, fingerprint
+from bot.models import AccountSource, Binding, BindingChange, BindingKey, NewBinding
 from handlers.bindings.cards import source_name, write_failed
-
-ADD_CALLBACK = "binding_add"
-EDIT_CALLBACK = "binding_edit"
+from handlers.bindings.payloads import ADD_CALLBACK, EDIT_CALLBACK, EditForm
 
 
 def first_line(blocks: list[Any]) -> str:
@@ -97,40 +92,6 @@ def _source_select(t: Messages, initial: AccountSource | None) -> InputBlock:
 FormValues = dict[str, str | None]
 
 
-def _digest(text: str) -> str:
-    # What a text input shows (cut to what it holds), as its value comes back (stripped).
-    return fingerprint([{"text": plain(text, TEXT_INPUT_LIMIT).strip()}])
-
-
-class EditForm(BaseModel):
-    """What the edit form showed, in its private_metadata: the key, and digests of the values
-    (a long openId would not fit Slack's 3000 characters; only whether it changed matters)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    cid: int
-    source: AccountSource
-    open_id: str
-    app_id: str
-
-    @classmethod
-    def of(cls, binding: Binding) -> EditForm:
-        return cls(
-            cid=binding.cid,
-            source=binding.source,
-            open_id=_digest(binding.open_id),
-            app_id=_digest(binding.app_id or ""),
-        )
-
-    @property
-    def key(self) -> BindingKey:
-        return BindingKey(cid=self.cid, source=self.source)
-
-    def changed(self, name: str, typed: str) -> bool:
-        shown: str = getattr(self, name)
-        return _digest(typed) != shown
-
-
 def add_modal(t: Messages, values: FormValues | None = None, problem: str = "") -> View:
     """The add form; after a refusal it comes back with what was typed and why it failed."""
     typed = values or {}
@@ -188,9 +149,7 @@ def edit_modal(
     ]
     if binding is not None:
         blocks.append(context(t("Remark: %(remark)s", remark=quoted(t, binding.remark))))
-    return form_modal(
-        t, t("Edit binding"), t("Save"), EDIT_CALLBACK, blocks, form.model_dump_json()
-    )
+    return form_modal(t, t("Edit binding"), t("Save"), EDIT_CALLBACK, blocks, form.encode())
 
 
 def add_refused(

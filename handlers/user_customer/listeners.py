@@ -98,7 +98,7 @@ class UserCustomerHandlers(RelationForms):
     async def on_menu(self, action: dict[str, Any], here: Invocation) -> None:
         await here.ack()
         choice = MenuChoice.decode((action.get("selected_option") or {}).get("value"))
-        await self._authorized_run(choice.command, here)
+        await self.authorized_run(choice.command, here)
 
     async def on_again(
         self, body: dict[str, Any], action: dict[str, Any], here: Invocation
@@ -126,13 +126,9 @@ class UserCustomerHandlers(RelationForms):
 
     async def on_delete_selected(self, action: dict[str, Any], here: Invocation) -> None:
         await here.ack()
-        await self._authorized_run(
+        await self.authorized_run(
             PreviewDelete(RelationSelection.decode(action.get("value"))), here
         )
-
-    async def _authorized_run(self, parsed: Command, here: Invocation) -> None:
-        if await self.authorized(parsed, here):
-            await self.run(parsed, here)
 
     async def _look_again(self, parsed: Lookup, body: dict[str, Any], here: Invocation) -> None:
         """A lookup redrawn in place; ticks travel with the list, in the message's own state."""

@@ -5,7 +5,6 @@ on anything else. The wire strings are the ones older messages carry, so they st
 
 from __future__ import annotations
 
-import json
 from types import UnionType
 from typing import Any, ClassVar, Literal
 
@@ -15,7 +14,7 @@ from slack_sdk.models.views import View
 from bot.i18n import N_
 from bot.models import RelationKey, RelationQuery, RelationSelection
 from bot.payloads import Fingerprint, PositiveId
-from bot.wire import TooLong, WireValue
+from bot.wire import JsonValue, TooLong, WireValue, WordsValue
 from handlers.user_customer.grammar import (
     MAX_PAGE_SIZE,
     Command,
@@ -163,7 +162,7 @@ def pageable(parsed: Command) -> Command:
     return parsed
 
 
-class MenuChoice(WireValue):
+class MenuChoice(WordsValue):
     """A row's menu: `edit 998 1001` or `delete 998 1001`."""
 
     limit: ClassVar[int] = Option.value_max_length
@@ -175,14 +174,6 @@ class MenuChoice(WireValue):
     @classmethod
     def of(cls, verb: Literal["edit", "delete"], key: RelationKey) -> MenuChoice:
         return cls(verb=verb, user_id=key.user_id, customer_id=key.customer_id)
-
-    @classmethod
-    def read(cls, text: str) -> dict[str, Any]:
-        verb, user, customer = text.split(" ")
-        return {"verb": verb, "user_id": user, "customer_id": customer}
-
-    def write(self) -> str:
-        return f"{self.verb} {self.user_id} {self.customer_id}"
 
     @property
     def command(self) -> OpenEditModal | PreviewDelete:
@@ -210,7 +201,7 @@ class RelationsDeleteButton(WireValue):
         return f"{self.selection.encode()} {self.seen}"
 
 
-class EditMetadata(WireValue):
+class EditMetadata(JsonValue):
     """The edit modal's private_metadata: the relation, and digests of what the form showed
     (fields left as shown are not sent back)."""
 
@@ -219,16 +210,6 @@ class EditMetadata(WireValue):
     user_id: PositiveId
     customer_id: PositiveId
     shown: dict[str, str]
-
-    @classmethod
-    def read(cls, text: str) -> dict[str, Any]:
-        fields = json.loads(text)
-        if not isinstance(fields, dict):
-            raise ValueError("not an object")
-        return fields
-
-    def write(self) -> str:
-        return self.model_dump_json()
 
     @property
     def key(self) -> RelationKey:
