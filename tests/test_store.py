@@ -36,6 +36,7 @@ from bot.store import (
     metadata,
     normalize_database_url,
 )
+from bot.store.replay_sqlite import CHECKPOINT_EVERY
 
 # A PostgreSQL database these tests may empty at will, e.g. from `.ci/postgres`.
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
@@ -608,4 +609,20 @@ async def test_a_request_key_waits_for_a_busy_sqlite_file_instead_of_failing(
         assert not await store.first_sighting("sig:free", now=now, keep=keep)
     finally:
         other.close()
+        await store.close()
+
+
+async def test_request_keys_keep_the_sqlite_write_ahead_log_small(tmp_path: Path) -> None:
+    """Keys written at once never checkpoint on the event loop: the keys' thread does, every
+    CHECKPOINT_EVERY keys, so the log stays small (unchecked it grew a megabyte a second)."""
+    store = await ApprovalStore.open(_url(tmp_path))
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    try:
+        for n in range(6 * CHECKPOINT_EVERY):
+            assert await store.first_sighting(f"sig:{n}", now=now, keep=timedelta(minutes=10))
+            if n % 64 == 0:
+                await asyncio.sleep(0.01)  # the checkpoint runs on its thread meanwhile
+        wal = tmp_path / "store.db-wal"
+        assert wal.stat().st_size < 2 * CHECKPOINT_EVERY * 3 * 4096
+    finally:
         await store.close()

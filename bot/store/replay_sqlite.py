@@ -6,7 +6,8 @@ event loop. So a key is written at once, on the event loop, when the database is
 INSERT that commits by itself in about 50 µs and never waits (busy_timeout=0). When another
 connection or replica holds the write lock, the key goes to a thread of its own that waits
 for it, taking every key waiting by then in one transaction. The thread also prunes old
-keys and checkpoints the write-ahead log, so the event loop never does either.
+keys and checkpoints the write-ahead log (every CHECKPOINT_EVERY keys), so the event loop
+never does either.
 
 The connection commits without an fsync (synchronous=NORMAL: safe against a crashed
 process in WAL mode; a power cut may forget the last keys, reopening a replay window of
@@ -17,10 +18,16 @@ than a whole lookup.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 
+# Keys written at once between two checkpoints (by the keys' thread): about 3 MB of
+# write-ahead log. Unchecked, the log grew by megabytes a second under load, and a
+# checkpoint a minute later stalled every writer for seconds.
+CHECKPOINT_EVERY = 256
 _INSERT = "INSERT INTO seen_requests (key, expires_at) VALUES (?, ?)"
+log = logging.getLogger("bot.store")
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
@@ -33,12 +40,17 @@ class SqliteKeys:
         self._waiting: list[tuple[str, str, asyncio.Future[bool]]] = []
         self._prune_before: str | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._since_checkpoint = 0
+        self._checkpointing: asyncio.Future[None] | None = None
 
     async def first_sighting(self, key: str, expires_at: str, prune_before: str | None) -> bool:
         """True when `key` was not there and is now; `prune_before` drops older keys too."""
         if prune_before is None and not self._waiting:
             first = self._insert_at_once(key, expires_at)
             if first is not None:
+                self._since_checkpoint += 1
+                if self._since_checkpoint >= CHECKPOINT_EVERY and self._checkpointing is None:
+                    self._start_checkpoint()
                 return first
         sighted: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append((key, expires_at, sighted))
@@ -67,6 +79,21 @@ class SqliteKeys:
                         sighted.set_result(first)
         finally:
             self._writer = None
+
+    def _start_checkpoint(self) -> None:
+        self._since_checkpoint = 0
+        loop = asyncio.get_running_loop()
+        self._checkpointing = loop.run_in_executor(self._thread, self._checkpoint)
+        self._checkpointing.add_done_callback(self._checkpointed)
+
+    def _checkpoint(self) -> None:
+        self._connect().execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _checkpointed(self, done: asyncio.Future[None]) -> None:
+        self._checkpointing = None
+        if not done.cancelled() and (error := done.exception()) is not None:
+            # The log only grows until the next one: a key is still refused or taken as ever.
+            log.warning("checkpoint of the request keys failed", extra={"error": repr(error)})
 
     def _insert_at_once(self, key: str, expires_at: str) -> bool | None:
         """The sighting, when the database took the key without waiting; None when busy."""
@@ -102,8 +129,6 @@ class SqliteKeys:
                     firsts.append(False)
                 else:
                     firsts.append(True)
-        if prune_before is not None:
-            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
         return firsts
 
     def _connect(self) -> sqlite3.Connection:
@@ -117,6 +142,8 @@ class SqliteKeys:
     async def close(self) -> None:
         if self._writer is not None:
             await self._writer
+        if self._checkpointing is not None:
+            await asyncio.wait([self._checkpointing])
         at_once, self._at_once = self._at_once, None
         if at_once is not None:
             at_once.close()
