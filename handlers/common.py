@@ -206,6 +206,7 @@ class FeatureHandlers(Generic[Command]):
             return
         placeholder = self.placeholder(here.t, parsed)
         await here.ack()
+        await here.after_acks()
         if placeholder is None:
             await self.run(parsed, here)
             return

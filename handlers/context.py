@@ -8,6 +8,7 @@ listener declares `here: Invocation` and gets the value built below.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from bot.door import ACK_SENT, AFTER_ACKS
 from bot.i18n import SOURCE_LANGUAGE, Messages, messages
 from bot.logs import new_correlation_id
 
@@ -39,6 +41,10 @@ _KINDS: dict[str, Kind] = {
 }
 # Where there is no response_url: bolt's respond without one, which refuses to be called.
 _NO_RESPONSE_URL = AsyncRespond(response_url=None)
+
+
+async def _at_once() -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,8 @@ class Invocation:
     t: Messages
     # Answer by replacing the message (a placeholder, a page turned) instead of adding one.
     in_place: bool = False
+    # Awaited after the ack, before answer work: the acks already due go out first.
+    after_acks: Callable[[], Awaitable[None]] = _at_once
 
 
 def here_of(context: AsyncBoltContext) -> Invocation | None:
@@ -92,7 +100,7 @@ class InvocationMiddleware(AsyncMiddleware):
     ) -> BoltResponse | None:
         context, body = req.context, req.body
         ref = context["correlation_id"] = new_correlation_id()
-        ack = context["ack"] = StickyAck()
+        ack = context["ack"] = StickyAck(context.get(ACK_SENT))
         respond = _NO_RESPONSE_URL
         if context.response_url:
             # Every answer through one keep-alive pool, not a new session per post.
@@ -110,6 +118,7 @@ class InvocationMiddleware(AsyncMiddleware):
             kind=kind,
             # Memory only: what an ack may say without asking Slack.
             t=self._deps.locales.known(user),
+            after_acks=context.get(AFTER_ACKS) or _at_once,
         )
         if log.isEnabledFor(logging.DEBUG):
             log.debug("received", extra={"what": what_of(body), "user": user})
@@ -134,8 +143,10 @@ class StickyAck(AsyncAck):
     runner sets the ack back to None, waits out the 3 s and answers 404. Slack has the ack.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, sent: asyncio.Future[BoltResponse] | None = None) -> None:
         self._sent: BoltResponse | None = None
+        # The door answers Slack with the ack as soon as this is resolved (bot.door).
+        self._sent_future = sent
 
     @property
     def response(self) -> BoltResponse | None:
@@ -145,3 +156,5 @@ class StickyAck(AsyncAck):
     def response(self, value: BoltResponse | None) -> None:
         if value is not None:
             self._sent = value
+            if self._sent_future is not None and not self._sent_future.done():
+                self._sent_future.set_result(value)
