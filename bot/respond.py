@@ -105,6 +105,8 @@ class _Shape:
     """What slack_sdk's `to_dict` looks up by reflection on every object, found once per class."""
 
     def __init__(self, cls: type[JsonObject], sample: JsonObject) -> None:
+        # Objects with a `to_dict` of their own (options, confirm dialogs) are left to it.
+        self.own_to_dict = cls.to_dict is not _DEFAULT_TO_DICT
         self.validators = [getattr(cls, name) for name in sorted(_class_validator_names(cls))]
         self.keys = sorted(sample.attributes)
         kind = getattr(sample, "type", None)
@@ -113,35 +115,40 @@ class _Shape:
         }
 
 
-_SHAPES: dict[type, _Shape] = {}
 _DEFAULT_TO_DICT = JsonObject.to_dict
+# Each class met so far: its shape, or None for a value that is JSON as it is (text, a
+# number, a dict). Looked up by exact type: `isinstance` against slack_sdk's abstract
+# JsonObject cost more than the rest of the walk.
+_SHAPES: dict[type, _Shape | None] = {str: None, int: None, bool: None, float: None, dict: None}
+_SEQUENCES = (list, tuple)
 
 
 def as_dict(value: Any) -> Any:
     """`value.to_dict()` for a Block Kit object: the same validators, the same JSON.
 
     slack_sdk's `to_dict` finds each object's validators and attributes by reflection, sorts
-    them and walks every child twice: a quarter of a lookup's CPU. Objects with a `to_dict`
-    of their own (options, confirm dialogs) are left to it.
+    them and walks every child twice: a quarter of a lookup's CPU.
     """
-    if isinstance(value, list | tuple):
-        return [as_dict(item) for item in value]
-    if not isinstance(value, JsonObject):
-        return value
     cls = type(value)
-    if cls.to_dict is not _DEFAULT_TO_DICT:
-        return {key: as_dict(item) for key, item in value.to_dict().items()}
-    shape = _SHAPES.get(cls)
+    if cls in _SEQUENCES:
+        return [as_dict(item) for item in value]
+    try:
+        shape = _SHAPES[cls]
+    except KeyError:
+        shape = _SHAPES[cls] = _Shape(cls, value) if isinstance(value, JsonObject) else None
     if shape is None:
-        shape = _SHAPES[cls] = _Shape(cls, value)
+        return value
+    if shape.own_to_dict:
+        return {key: as_dict(item) for key, item in value.to_dict().items()}
     for validate in shape.validators:
         validate(value)
     found: dict[str, Any] = {}
+    empty_allowed = shape.empty_allowed
     for key in shape.keys:
         item = getattr(value, key, None)
         if item is None:
             continue
-        if key not in shape.empty_allowed and hasattr(item, "__len__") and len(item) == 0:
+        if key not in empty_allowed and not item and hasattr(item, "__len__"):
             continue
         found[key] = as_dict(item)
     return found
