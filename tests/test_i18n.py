@@ -259,8 +259,11 @@ def test_cut_counts_what_slack_counts() -> None:
 class FakePreferences:
     def __init__(self) -> None:
         self.chosen: dict[str, str | None] = {}
+        self.reads = 0
 
     async def locale(self, user_id: str) -> str | None:
+        self.reads += 1
+        await asyncio.sleep(0.01)  # a query takes its time: answers asking meanwhile share it
         return self.chosen.get(user_id)
 
     async def set_locale(self, user_id: str, locale: str | None, *, now: datetime) -> None:
@@ -336,7 +339,25 @@ async def test_a_choice_made_on_another_replica_is_followed_within_the_choice_tt
     await there.choose("U1", "zh_CN", now=datetime.now(UTC))
     assert (await there.messages(slack, "U1")).code == "zh_CN"  # type: ignore[arg-type]
     now[0] += CHOICE_TTL + 1
+    # Past the TTL the choice is read again; the answer asking meanwhile is not held for it.
+    assert (await here.messages(slack, "U1")).code == "en"  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
     assert (await here.messages(slack, "U1")).code == "zh_CN"  # type: ignore[arg-type]
+
+
+async def test_answers_wanting_a_choice_at_once_share_one_read() -> None:
+    """50 answers missing the choice together queued 50 reads on SQLite's one connection."""
+    preferences = FakePreferences()
+    now = [0.0]
+    locales = Locales(preferences, "en-US", timer=lambda: now[0])  # type: ignore[arg-type]
+    slack = CountingSlack(locale="en-US")
+    answers = [locales.messages(slack, "U1") for _ in range(50)]  # type: ignore[arg-type]
+    assert {m.code for m in await asyncio.gather(*answers)} == {"en"}
+    assert preferences.reads == 1
+    now[0] += CHOICE_TTL + 1
+    answers = [locales.messages(slack, "U1") for _ in range(50)]  # type: ignore[arg-type]
+    assert {m.code for m in await asyncio.gather(*answers)} == {"en"}
+    assert preferences.reads == 2
 
 
 # ---- every converted builder holds Block Kit's limits in every language ---------------------
