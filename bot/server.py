@@ -23,7 +23,6 @@ from bot.deps import Deps, open_deps
 from bot.door import SlackDoor
 from bot.listeners import ListenerTasks
 from bot.settings import Settings
-from bot.socket_mode import serve_socket_mode
 from handlers.sweeper import sweeping
 
 log = logging.getLogger("bot.server")
@@ -132,6 +131,9 @@ async def serve(
     for finding in findings:
         log.warning("cannot reach a dependency yet", extra={"problem": finding.line})
     if settings.slack_app_token is not None:
+        # Imported here: an HTTP replica never loads Socket Mode's clients.
+        from bot.socket_mode import serve_socket_mode
+
         await serve_socket_mode(settings, stop, drain=drain_listeners, host=host, port=port)
     else:
         _stop_taking_signals()  # uvicorn takes them over

@@ -109,3 +109,7 @@ def test_a_serving_process_migrates_in_a_child_and_never_loads_alembic(tmp_path:
         (revision,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
     assert revision == head()
     assert sorted({m.split(".")[0] for m in loaded} & {"alembic", "mako"}) == []
+    # Nor what only some requests need: `regex` for cutting a text too long for its place,
+    # Socket Mode's clients in an HTTP replica.
+    assert "regex" not in loaded
+    assert [m for m in loaded if m.startswith("slack_sdk.socket_mode")] == []

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
-import regex
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -28,6 +29,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.i18n import Messages
+
+if TYPE_CHECKING:
+    import regex
 
 # Block Kit's limits, as slack_sdk's classes carry them.
 SECTION_TEXT_LIMIT = SectionBlock.text_max_length
@@ -79,9 +83,17 @@ def escape(text: str) -> str:
     return escape_entities(text).translate(_MARKERS)
 
 
-# What a cut may not split: an escape, a piece of Slack markup (`<@U1>`, `<!date^…|…>`), and
-# a grapheme cluster (a character with its accents, an emoji sequence, a flag).
-_UNIT = regex.compile(r"&(?:amp|lt|gt);|<[^<>]*>|\X")
+@cache
+def _units() -> regex.Pattern[str]:
+    """What a cut may not split: an escape, a piece of Slack markup (`<@U1>`, `<!date^…|…>`),
+    and a grapheme cluster (a character with its accents, an emoji sequence, a flag).
+
+    Compiled on the first cut: most texts fit, and the `regex` module costs a serving
+    process over a megabyte.
+    """
+    import regex
+
+    return regex.compile(r"&(?:amp|lt|gt);|<[^<>]*>|\X")
 
 
 def slack_length(text: str) -> int:
@@ -96,13 +108,14 @@ def slack_length(text: str) -> int:
 def cut(text: str, limit: int) -> str:
     """Shorten to at most `limit` (by `slack_length`), marking the cut with an ellipsis,
     never splitting a character, an escape or a markup span."""
-    if slack_length(text) <= limit:
+    # A character is at most two UTF-16 units: short texts need no counting.
+    if 2 * len(text) <= limit or slack_length(text) <= limit:
         return text
     room = limit - slack_length(ELLIPSIS)
     if room < 0:
         raise ValueError(f"cannot cut to {limit}: the ellipsis alone is longer")
     end = used = 0
-    for unit in _UNIT.finditer(text):
+    for unit in _units().finditer(text):
         size = slack_length(unit[0])
         if used + size > room:
             break
