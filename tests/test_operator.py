@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import sys
+from contextlib import closing
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -219,3 +221,25 @@ async def test_no_start_up_warning_with_a_correct_configuration(backends: Backen
     assert not [e for e in events if e["level"] in ("warning", "error")], text
     assert "\\u001b" not in text and "\x1b" not in text and "color_message" not in text
     assert all(None not in e.values() for e in events)
+
+
+async def test_serve_refuses_a_store_migrated_by_a_newer_version_in_one_line(
+    backends: Backends, tmp_path: Path
+) -> None:
+    """The migrations run in a child (the serving process never loads Alembic); what the
+    child found is still one line, and nothing is served."""
+    database = tmp_path / "newer.db"
+    with closing(sqlite3.connect(database)) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        connection.execute("INSERT INTO alembic_version VALUES ('9999')")
+        connection.commit()
+    env = {**environment(backends.settings()), "DATABASE_URL": f"sqlite:///{database}"}
+    done = await support_bot("serve", "--port", str(free_port()), env=env, cwd=tmp_path)
+
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        "support-bot: cannot start: the database is at schema revision 9999, which this"
+        " version does not know (it needs 0004): it was migrated by a newer version of"
+        " support-bot"
+    )
