@@ -15,7 +15,8 @@ A write is sent at most once. aiohttp re-sends an "idempotent" request (PUT and 
 among them) once when a kept-alive connection drops; a backend's PUT or DELETE may well
 have been applied before the drop, so a trace hook (aiohttp's public extension point)
 refuses a write's second attempt: its reset is reported, and the caller says "outcome
-unknown".
+unknown". Reads go through a pool of their own without the hook: aiohttp sends every
+request's trace signals, and reads are most of the traffic.
 """
 
 from __future__ import annotations
@@ -63,22 +64,30 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, max_connections: int = 100, keepalive_expiry: float = 5.0) -> None:
         self._max_connections = max_connections
         self._keepalive_expiry = keepalive_expiry
-        self._pool: aiohttp.ClientSession | None = None
+        self._reads: aiohttp.ClientSession | None = None
+        self._writes: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
-    def _session(self) -> aiohttp.ClientSession:
+    def _session(self, method: str) -> aiohttp.ClientSession:
         # Created on first use: aiohttp wants a running event loop.
-        if self._pool is None:
-            self._pool = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
-                    limit=self._max_connections, keepalive_timeout=self._keepalive_expiry
-                ),
-                auto_decompress=False,  # httpx decodes by Content-Encoding itself
-                skip_auto_headers=_SKIP_AUTO_HEADERS,
-                cookie_jar=aiohttp.DummyCookieJar(),  # httpx keeps cookies, not the wire
-                trace_configs=[_writes_sent_once()],
-            )
-        return self._pool
+        if method in _WRITES:
+            if self._writes is None:
+                self._writes = self._new_session([_writes_sent_once()])
+            return self._writes
+        if self._reads is None:
+            self._reads = self._new_session([])
+        return self._reads
+
+    def _new_session(self, trace_configs: list[aiohttp.TraceConfig]) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(
+                limit=self._max_connections, keepalive_timeout=self._keepalive_expiry
+            ),
+            auto_decompress=False,  # httpx decodes by Content-Encoding itself
+            skip_auto_headers=_SKIP_AUTO_HEADERS,
+            cookie_jar=aiohttp.DummyCookieJar(),  # httpx keeps cookies, not the wire
+            trace_configs=trace_configs or None,
+        )
 
     def _timeout(self, timeouts: Timeouts) -> aiohttp.ClientTimeout:
         key = (timeouts.get("pool"), timeouts.get("connect"), timeouts.get("read"))
@@ -101,7 +110,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     ) -> tuple[int, str, CIMultiDictProxy[str], RawHeaders, bytes]:
         """Send one request; (status, reason, headers, raw headers, body) or an httpx error."""
         try:
-            async with self._session().request(
+            async with self._session(method).request(
                 method,
                 URL(url, encoded=True),  # as the caller encoded it, not re-quoted
                 headers=list(headers),
@@ -143,6 +152,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        for session in (self._reads, self._writes):
+            if session is not None:
+                await session.close()
+        self._reads = self._writes = None
