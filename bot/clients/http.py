@@ -196,7 +196,10 @@ class JsonHttp:
         # The wait for a connection has its own budget (HTTP_QUEUE_TIMEOUT); HTTP_TIMEOUT
         # starts once the request has one.
         try:
-            async with asyncio.timeout(self._queue_timeout):
+            if self._slots.locked():  # a free slot is taken at once, without a timer
+                async with asyncio.timeout(self._queue_timeout):
+                    await self._slots.acquire()
+            else:
                 await self._slots.acquire()
         except TimeoutError:
             # Nothing was sent: the same as httpx running out of pooled connections.
