@@ -179,13 +179,6 @@ class SlackDoor:
         self.acks_first = AcksFirst()
 
     async def __call__(self, request: Request) -> Response:
-        ticket = self.acks_first.enter()
-        try:
-            return await self._answer(request)
-        finally:
-            self.acks_first.leave(ticket)
-
-    async def _answer(self, request: Request) -> Response:
         body = await _read_at_most(request, MAX_BODY)
         if body is None:
             log.info("refused oversized request", extra={"limit": MAX_BODY})
@@ -209,6 +202,15 @@ class SlackDoor:
         if parsed is None or problem is not None:
             log.info("refused unreadable request", extra={"why": problem})
             return JSONResponse({"error": "unreadable request"}, status_code=400)
+        # Only a verified, readable request holds answers back while its ack is due: one that
+        # trickles its body in, or fails its signature, never does.
+        ticket = self.acks_first.enter()
+        try:
+            return await self._verified(request, text, parsed)
+        finally:
+            self.acks_first.leave(ticket)
+
+    async def _verified(self, request: Request, text: str, parsed: dict[str, Any]) -> Response:
         replayed = await self._replayed(parsed, request.headers["x-slack-signature"])
         if replayed is not None:
             return replayed
