@@ -15,16 +15,16 @@ from typing import TextIO
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clients.bangwo8 import BindingsClient
 from bot.clients.errors import AuthenticationFailed, BackendError, ContactNotFound
 from bot.clients.user_customer import UserCustomerClient
 from bot.deps import bangwo8_auth, user_customer_client
+from bot.logs import one_line_cause
 from bot.models import AccountSource, RelationQuery
 from bot.settings import ConfigurationError, Settings, load_settings
-from bot.store import ApprovalStore
+from bot.store import ApprovalStore, shown_database_url
 
 Probe = Callable[[Settings], Awaitable[str]]
 
@@ -143,13 +143,10 @@ async def _opened_store(settings: Settings) -> AsyncIterator[ApprovalStore]:
 
 def _unreachable(settings: Settings, error: BaseException) -> CheckFailed:
     return CheckFailed(
-        f"cannot open DATABASE_URL ({_shown(settings)}): {_reason(error)}. Check that the"
+        f"cannot open DATABASE_URL ({shown_database_url(settings.database_url)}):"
+        f" {one_line_cause(error)}. Check that the"
         " database exists and is reachable, and the user and password in the URL"
     )
-
-
-def _shown(settings: Settings) -> str:
-    return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
 async def _store(settings: Settings) -> str:
@@ -191,15 +188,6 @@ async def _store_facts(store: ApprovalStore) -> list[str]:
     if current != newest:
         return ["reachable"]  # the "schema" line says what serve will do about it
     return [f"{len(await store.pending())} pending approval requests"]
-
-
-def _reason(error: BaseException) -> str:
-    """The cause in one line, without SQLAlchemy's statement and background link."""
-    if isinstance(error, TimeoutError):
-        return "no answer in time"
-    cause = getattr(error, "orig", None) or error
-    text = str(cause).strip().splitlines()
-    return text[0] if text else type(cause).__name__
 
 
 # ---- the backends -----------------------------------------------------------------------
@@ -284,7 +272,7 @@ async def _ask_slack(
         ) from error
     except (OSError, TimeoutError) as error:
         raise CheckFailed(
-            f"cannot reach SLACK_API_URL={settings.slack_api_url} ({_reason(error)})",
+            f"cannot reach SLACK_API_URL={settings.slack_api_url} ({one_line_cause(error)})",
             refused=False,
         ) from error
 

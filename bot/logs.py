@@ -87,6 +87,16 @@ def describe_exception(error: BaseException) -> dict[str, str]:
     return described
 
 
+def one_line_cause(error: BaseException) -> str:
+    """Why something failed, in one line an operator can read: a database error without
+    SQLAlchemy's statement and background link, a timeout as such."""
+    if isinstance(error, TimeoutError):
+        return "no answer in time"
+    cause = getattr(error, "orig", None) or error
+    text = str(cause).strip().splitlines()
+    return text[0] if text else type(cause).__name__
+
+
 def _bounded(value: Any, limit: int) -> Any:
     if isinstance(value, bool | int | float):
         return value

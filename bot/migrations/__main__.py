@@ -10,11 +10,11 @@ import asyncio
 import os
 import sys
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.logs import one_line_cause
 from bot.migrations import SCHEMA_REFUSED, SchemaError
-from bot.store import ApprovalStore
+from bot.store import ApprovalStore, shown_database_url
 
 
 async def _upgrade(database_url: str) -> None:
@@ -30,10 +30,7 @@ def main() -> int:
         print(problem, file=sys.stderr)
         return SCHEMA_REFUSED
     except (SQLAlchemyError, OSError, ValueError) as error:
-        shown = make_url(database_url).render_as_string(hide_password=True)
-        cause = getattr(error, "orig", None) or error
-        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-        print(f"{shown}: {first}", file=sys.stderr)
+        print(f"{shown_database_url(database_url)}: {one_line_cause(error)}", file=sys.stderr)
         return 1
     return 0
 

@@ -40,6 +40,7 @@ from bot.store.schema import (
     metadata,
     normalize_database_url,
     seen_requests,
+    shown_database_url,
 )
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "metadata",
     "normalize_database_url",
     "seen_requests",
+    "shown_database_url",
 ]
 
 

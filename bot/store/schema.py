@@ -17,7 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.types import TypeDecorator
 
 from bot.records import ApprovalStatus
@@ -141,3 +141,8 @@ def normalize_database_url(url: str) -> str:
     if not sep or scheme not in _ASYNC_DRIVERS:
         return url
     return f"{_ASYNC_DRIVERS[scheme]}://{rest}"
+
+
+def shown_database_url(url: str) -> str:
+    """The URL as an operator may see it: the password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
