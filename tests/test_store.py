@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -36,7 +37,7 @@ from bot.store import (
     metadata,
     normalize_database_url,
 )
-from bot.store.replay_sqlite import CHECKPOINT_EVERY
+from bot.store.replay_sqlite import CHECKPOINT_EVERY, SqliteKeys
 
 # A PostgreSQL database these tests may empty at will, e.g. from `.ci/postgres`.
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
@@ -612,9 +613,22 @@ async def test_a_request_key_waits_for_a_busy_sqlite_file_instead_of_failing(
         await store.close()
 
 
-async def test_request_keys_keep_the_sqlite_write_ahead_log_small(tmp_path: Path) -> None:
+@pytest.mark.parametrize("checkpoint_lag", [0.0, 0.02])
+async def test_request_keys_keep_the_sqlite_write_ahead_log_small(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, checkpoint_lag: float
+) -> None:
     """Keys written at once never checkpoint on the event loop: the keys' thread does, every
-    CHECKPOINT_EVERY keys, so the log stays small (unchecked it grew a megabyte a second)."""
+    CHECKPOINT_EVERY keys, so the log stays small (unchecked it grew a megabyte a second).
+    On a loaded machine the thread's turn comes late (checkpoint_lag); keys written on the
+    loop while it copied left the log never wholly copied back, so SQLite never restarted it
+    and it grew with every key (6.7 MB on a loaded CI machine)."""
+    checkpoint = SqliteKeys._checkpoint
+
+    def lagging_checkpoint(keys: SqliteKeys) -> None:
+        time.sleep(checkpoint_lag)  # the thread's turn comes late, as on a loaded machine
+        checkpoint(keys)
+
+    monkeypatch.setattr(SqliteKeys, "_checkpoint", lagging_checkpoint)
     store = await ApprovalStore.open(_url(tmp_path))
     now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
     try:

@@ -7,7 +7,9 @@ INSERT that commits by itself in about 50 µs and never waits (busy_timeout=0). 
 connection or replica holds the write lock, the key goes to a thread of its own that waits
 for it, taking every key waiting by then in one transaction. The thread also prunes old
 keys and checkpoints the write-ahead log (every CHECKPOINT_EVERY keys), so the event loop
-never does either.
+never does either. While it checkpoints, keys wait for it: SQLite restarts the log only when
+a write finds it wholly copied back, and keys written on the loop during a checkpoint that
+came late (a loaded machine) left it never so, and it grew with every key.
 
 The connection commits without an fsync (synchronous=NORMAL: safe against a crashed
 process in WAL mode; a power cut may forget the last keys, reopening a replay window of
@@ -45,7 +47,7 @@ class SqliteKeys:
 
     async def first_sighting(self, key: str, expires_at: str, prune_before: str | None) -> bool:
         """True when `key` was not there and is now; `prune_before` drops older keys too."""
-        if prune_before is None and not self._waiting:
+        if prune_before is None and not self._waiting and self._checkpointing is None:
             first = self._insert_at_once(key, expires_at)
             if first is not None:
                 self._since_checkpoint += 1
