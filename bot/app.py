@@ -97,5 +97,5 @@ def _answer_in_ack(
         view = message_modal(t, t("Nothing was done"), blocks)
         return {"response_action": "update", "view": view.to_dict()}
     if "command" in body:
-        return {"text": fallback_text(sentence), "blocks": [b.to_dict() for b in blocks]}
+        return {"text": fallback_text(sentence), "blocks": blocks}
     return None

@@ -17,11 +17,6 @@ import aiohttp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.context.respond.internals import _build_message
 from slack_sdk.models.attachments import Attachment
-from slack_sdk.models.basic_objects import (
-    EMPTY_ALLOWED_TYPE_AND_PROPERTY_LIST,
-    JsonObject,
-    _class_validator_names,
-)
 from slack_sdk.models.blocks import Block
 from slack_sdk.webhook.webhook_response import WebhookResponse
 
@@ -79,7 +74,7 @@ class PooledRespond(AsyncRespond):
         else:
             message = _build_message(
                 text=text,
-                blocks=None if blocks is None else [as_dict(block) for block in blocks],
+                blocks=blocks,
                 attachments=attachments,
                 response_type=response_type,
                 replace_original=replace_original,
@@ -96,59 +91,3 @@ class PooledRespond(AsyncRespond):
         return WebhookResponse(
             url=url, status_code=answer.status, body=body, headers=dict(answer.headers)
         )
-
-
-# ---- Block Kit objects to JSON, validated as slack_sdk validates them, at a fraction of the cost
-
-
-class _Shape:
-    """What slack_sdk's `to_dict` looks up by reflection on every object, found once per class."""
-
-    def __init__(self, cls: type[JsonObject], sample: JsonObject) -> None:
-        # Objects with a `to_dict` of their own (options, confirm dialogs) are left to it.
-        self.own_to_dict = cls.to_dict is not _DEFAULT_TO_DICT
-        self.validators = [getattr(cls, name) for name in sorted(_class_validator_names(cls))]
-        self.keys = sorted(sample.attributes)
-        kind = getattr(sample, "type", None)
-        self.empty_allowed = {
-            e["property"] for e in EMPTY_ALLOWED_TYPE_AND_PROPERTY_LIST if e["type"] == kind
-        }
-
-
-_DEFAULT_TO_DICT = JsonObject.to_dict
-# Each class met so far: its shape, or None for a value that is JSON as it is (text, a
-# number, a dict). Looked up by exact type: `isinstance` against slack_sdk's abstract
-# JsonObject cost more than the rest of the walk.
-_SHAPES: dict[type, _Shape | None] = {str: None, int: None, bool: None, float: None, dict: None}
-_SEQUENCES = (list, tuple)
-
-
-def as_dict(value: Any) -> Any:
-    """`value.to_dict()` for a Block Kit object: the same validators, the same JSON.
-
-    slack_sdk's `to_dict` finds each object's validators and attributes by reflection, sorts
-    them and walks every child twice: a quarter of a lookup's CPU.
-    """
-    cls = type(value)
-    if cls in _SEQUENCES:
-        return [as_dict(item) for item in value]
-    try:
-        shape = _SHAPES[cls]
-    except KeyError:
-        shape = _SHAPES[cls] = _Shape(cls, value) if isinstance(value, JsonObject) else None
-    if shape is None:
-        return value
-    if shape.own_to_dict:
-        return {key: as_dict(item) for key, item in value.to_dict().items()}
-    for validate in shape.validators:
-        validate(value)
-    found: dict[str, Any] = {}
-    empty_allowed = shape.empty_allowed
-    for key in shape.keys:
-        item = getattr(value, key, None)
-        if item is None:
-            continue
-        if key not in empty_allowed and not item and hasattr(item, "__len__"):
-            continue
-        found[key] = as_dict(item)
-    return found

@@ -8,11 +8,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
-from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.blocks.audit import audit_blocks
-from bot.blocks.common import escape, fallback_text, message_modal, mrkdwn_text, notice
+from bot.blocks.common import Block, escape, fallback_text, message_modal, mrkdwn_text, notice
 from bot.blocks.help import help_blocks
 from bot.clients.errors import BackendError
 from bot.deps import Deps

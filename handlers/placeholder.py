@@ -15,7 +15,8 @@ from types import TracebackType
 from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.models.blocks import Block
+
+from bot.blocks.common import Block
 
 PLACEHOLDER_AFTER = 1.0
 

@@ -407,17 +407,14 @@ def test_home_and_help_hold_block_kit_limits_with_any_text(
     pending = [_request(i + 1, summary) for i, summary in enumerate(summaries)]
     view = home_view(t, list(Role), pending, choice=None).to_dict()
     assert check_view(view) == []
-    blocks = [
-        b.to_dict()
-        for b in help_blocks(
-            t,
-            "/binding",
-            BINDING_GRAMMAR,
-            BINDING_EXAMPLES,
-            correlation_id="abc",
-            problem=escape(problem),
-        )
-    ]
+    blocks = help_blocks(
+        t,
+        "/binding",
+        BINDING_GRAMMAR,
+        BINDING_EXAMPLES,
+        correlation_id="abc",
+        problem=escape(problem),
+    )
     assert check_message("help", blocks) == []
     for text in _all_texts(view["blocks"]) + _all_texts(blocks):
         assert slack_length(text) <= 3000

@@ -220,6 +220,6 @@ def test_an_old_rows_card_says_what_it_said() -> None:
     )
     t = messages("en")
     request = ApprovalRequest.model_validate(row)
-    shown = json.dumps([block.to_dict() for block in approval_card(t, request)])
+    shown = json.dumps(approval_card(t, request))
     assert "contact 30851821 WeCom: no answer Check with `/binding 30851821 workwechat`." in shown
     assert "the WeCom binding of contact 30851821" in shown

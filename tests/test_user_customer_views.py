@@ -86,7 +86,7 @@ def test_each_editable_row_carries_its_key_and_its_page() -> None:
         editable=True,
         correlation_id="r",
     )
-    ids = [block.block_id for block in blocks if (block.block_id or "").startswith("uc_row")]
+    ids = [b["block_id"] for b in blocks if b.get("block_id", "").startswith("uc_row")]
     assert [RowBlockId.decode(i) for i in ids] == [
         RowBlockId(key=row.key, page=asked) for row in rows
     ]
@@ -99,7 +99,7 @@ def test_a_delete_preview_carries_what_it_shows() -> None:
     values = [
         element["value"]
         for block in blocks
-        for element in block.to_dict().get("elements", [])
+        for element in block.get("elements", [])
         if element.get("action_id") == "uc_delete"
     ]
     button = RelationsDeleteButton.decode(values[0])

@@ -6,9 +6,7 @@ translated here), so the log reads the same whatever release wrote it. Pure.
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block
-
-from bot.blocks.common import MAX_MESSAGE_BLOCKS, escape, footer, quoted, section
+from bot.blocks.common import MAX_MESSAGE_BLOCKS, Block, escape, footer, quoted, section
 from bot.blocks.dates import slack_date
 from bot.i18n import N_, Messages
 from bot.records import AuditEntry

@@ -1,6 +1,12 @@
 """Building blocks every feature shares: escaping, cutting to Block Kit's limits, cards, dialogs.
 
-Everything here is pure: models and strings in, slack_sdk Block Kit objects out.
+Everything here is pure: models and strings in, Block Kit out as the JSON Slack reads.
+
+Blocks are built as JSON, not as slack_sdk objects: a lookup's cards built as objects and
+serialized by their validating `to_dict` cost a tenth of its CPU, and every text here is
+already cut to its limit, which is all those validators check. Limits come from slack_sdk's
+classes; the sandbox parses and validates every message and view with slack_sdk's models.
+Views stay slack_sdk `View`s (parsed and validated once more when sent): they are rare.
 """
 
 from __future__ import annotations
@@ -8,20 +14,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    BlockElement,
+    Block as BlockObject,
+)
+from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
     ContextBlock,
-    DividerBlock,
+    HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
     Option,
-    OverflowMenuElement,
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
@@ -49,7 +53,8 @@ PLACEHOLDER_LIMIT = PlainTextInputElement.placeholder_max_length
 MODAL_TITLE_LIMIT = View.title_max_length
 MODAL_SUBMIT_LIMIT = View.submit_max_length
 MODAL_CLOSE_LIMIT = View.close_max_length
-BLOCK_ID_LIMIT = Block.block_id_max_length
+BLOCK_ID_LIMIT = BlockObject.block_id_max_length
+HEADER_TEXT_LIMIT = HeaderBlock.text_max_length
 # Those slack_sdk does not carry, from Slack's reference pages:
 # a section field's text, 2000 (api.slack.com/reference/block-kit/blocks#section);
 FIELD_TEXT_LIMIT = 2000
@@ -63,6 +68,10 @@ TEXT_INPUT_LIMIT = 3000
 # this app keeps it to a section's length, as notifications show it.
 FALLBACK_TEXT_LIMIT = SECTION_TEXT_LIMIT
 ELLIPSIS = "…"
+
+Json = dict[str, Any]
+# A Block Kit block (a section, actions, context, input, divider, header) as Slack's JSON.
+Block = Json
 
 
 # Slack styles `*bold*`, `_italic_`, `~strike~` and `` `code` `` only where the marker stands at
@@ -145,15 +154,27 @@ def quoted(t: Messages, value: str | None, limit: int = 200) -> str:
     return cut(escape(value), limit)
 
 
-def field(label: str, value: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=cut(f"*{label}*\n{value}", FIELD_TEXT_LIMIT))
+def mrkdwn(text: str, limit: int) -> Json:
+    return {"type": "mrkdwn", "text": cut(text, limit)}
 
 
-def section(
-    text: str, *, accessory: BlockElement | None = None, block_id: str | None = None
-) -> SectionBlock:
-    return SectionBlock(
-        text=MarkdownTextObject(text=cut(text, SECTION_TEXT_LIMIT)),
+def plain_text(text: str, limit: int) -> Json:
+    return {"type": "plain_text", "text": plain(text, limit)}
+
+
+def field(label: str, value: str) -> Json:
+    return mrkdwn(f"*{label}*\n{value}", FIELD_TEXT_LIMIT)
+
+
+def _with(block: Json, **optional: object) -> Json:
+    """`block` with each optional key that has a value; Slack refuses some keys when null."""
+    block.update((key, value) for key, value in optional.items() if value is not None)
+    return block
+
+
+def section(text: str, *, accessory: Json | None = None, block_id: str | None = None) -> Block:
+    return _with(
+        {"type": "section", "text": mrkdwn(text, SECTION_TEXT_LIMIT)},
         accessory=accessory,
         block_id=block_id,
     )
@@ -161,37 +182,44 @@ def section(
 
 def card(
     title: str,
-    fields: Sequence[MarkdownTextObject],
+    fields: Sequence[Json],
     *,
-    accessory: BlockElement | None = None,
+    accessory: Json | None = None,
     block_id: str | None = None,
-) -> SectionBlock:
+) -> Block:
     """A record: a bold title line and labelled fields (Slack shows them in two columns)."""
-    return SectionBlock(
-        text=MarkdownTextObject(text=cut(title, SECTION_TEXT_LIMIT)),
-        fields=list(fields[:MAX_FIELDS]),
+    return _with(
+        {
+            "type": "section",
+            "text": mrkdwn(title, SECTION_TEXT_LIMIT),
+            "fields": list(fields[:MAX_FIELDS]),
+        },
         accessory=accessory,
         block_id=block_id,
     )
 
 
-def context(*texts: str) -> ContextBlock:
-    return ContextBlock(
-        elements=[
-            MarkdownTextObject(text=cut(text, CONTEXT_TEXT_LIMIT))
-            for text in texts[:MAX_CONTEXT_ELEMENTS]
-        ]
-    )
+def context(*texts: str) -> Block:
+    elements = [mrkdwn(text, CONTEXT_TEXT_LIMIT) for text in texts[:MAX_CONTEXT_ELEMENTS]]
+    return {"type": "context", "elements": elements}
 
 
-def confirm_dialog(t: Messages, title: str, text: str, *, confirm: str) -> ConfirmObject:
-    return ConfirmObject(
-        title=PlainTextObject(text=plain(title, CONFIRM_TITLE_LIMIT)),
-        text=MarkdownTextObject(text=cut(text, CONFIRM_TEXT_LIMIT)),
-        confirm=PlainTextObject(text=plain(confirm, CONFIRM_BUTTON_LIMIT)),
-        deny=PlainTextObject(text=plain(t("Cancel"), CONFIRM_DENY_LIMIT)),
-        style="danger",
-    )
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": plain_text(text, HEADER_TEXT_LIMIT)}
+
+
+def confirm_dialog(t: Messages, title: str, text: str, *, confirm: str) -> Json:
+    return {
+        "title": plain_text(title, CONFIRM_TITLE_LIMIT),
+        "text": mrkdwn(text, CONFIRM_TEXT_LIMIT),
+        "confirm": plain_text(confirm, CONFIRM_BUTTON_LIMIT),
+        "deny": plain_text(t("Cancel"), CONFIRM_DENY_LIMIT),
+        "style": "danger",
+    }
 
 
 def button(
@@ -200,37 +228,68 @@ def button(
     value: str,
     *,
     style: str | None = None,
-    confirm: ConfirmObject | None = None,
-) -> ButtonElement:
-    return ButtonElement(
-        text=PlainTextObject(text=plain(text, BUTTON_TEXT_LIMIT)),
-        action_id=action_id,
-        value=value,
+    confirm: Json | None = None,
+) -> Json:
+    return _with(
+        {
+            "type": "button",
+            "text": plain_text(text, BUTTON_TEXT_LIMIT),
+            "action_id": action_id,
+            "value": value,
+        },
         style=style,
         confirm=confirm,
     )
 
 
-def overflow(action_id: str, options: Sequence[tuple[str, str]]) -> OverflowMenuElement:
-    """A per-record menu: (label, value) pairs, values carrying what the choice acts on."""
-    return OverflowMenuElement(
-        action_id=action_id,
-        options=[
-            Option(text=PlainTextObject(text=plain(label, OPTION_TEXT_LIMIT)), value=value)
-            for label, value in options
-        ],
+def option(
+    label: str, value: str, *, description: str | None = None, markdown: bool = False
+) -> Json:
+    """A choice in a menu, a select or checkboxes; only checkboxes take `markdown` labels."""
+    text = mrkdwn(label, OPTION_TEXT_LIMIT) if markdown else plain_text(label, OPTION_TEXT_LIMIT)
+    return _with(
+        {"text": text, "value": value},
+        description=None if description is None else plain_text(description, OPTION_TEXT_LIMIT),
     )
 
 
-def actions(*elements: ButtonElement, block_id: str | None = None) -> ActionsBlock:
-    return ActionsBlock(elements=list(elements), block_id=block_id)
+def overflow(action_id: str, options: Sequence[tuple[str, str]]) -> Json:
+    """A per-record menu: (label, value) pairs, values carrying what the choice acts on."""
+    choices = [option(label, value) for label, value in options]
+    return {"type": "overflow", "action_id": action_id, "options": choices}
 
 
-def share_button(t: Messages, action_id: str, query: str) -> ButtonElement:
+def static_select(
+    action_id: str,
+    options: list[Json],
+    *,
+    initial: str | None = None,
+    placeholder: str | None = None,
+) -> Json:
+    """A single choice; `initial` is the value of the option chosen at first."""
+    return _with(
+        {"type": "static_select", "action_id": action_id, "options": options},
+        placeholder=None if placeholder is None else plain_text(placeholder, PLACEHOLDER_LIMIT),
+        initial_option=next((o for o in options if o["value"] == initial), None),
+    )
+
+
+def checkboxes(action_id: str, options: list[Json], *, ticked: list[Json] | None = None) -> Json:
+    return _with(
+        {"type": "checkboxes", "action_id": action_id, "options": options},
+        initial_options=ticked or None,
+    )
+
+
+def actions(*elements: Json, block_id: str | None = None) -> Block:
+    return _with({"type": "actions", "elements": list(elements)}, block_id=block_id)
+
+
+def share_button(t: Messages, action_id: str, query: str) -> Json:
     return button(t("Share in channel"), action_id, query)
 
 
-def footer(t: Messages, correlation_id: str, *notes: str) -> ContextBlock:
+def footer(t: Messages, correlation_id: str, *notes: str) -> Block:
     return context(" · ".join([*notes, t("ref %(ref)s", ref=code(correlation_id))]))
 
 
@@ -249,6 +308,27 @@ def fallback_text(text: str) -> str:
     return cut(escape(text), FALLBACK_TEXT_LIMIT)
 
 
+def input_block(
+    block_id: str,
+    label: str,
+    element: Json,
+    *,
+    optional: bool = False,
+    hint: str | None = None,
+) -> Block:
+    """A modal field; its value comes back under `block_id` / the element's action id."""
+    return _with(
+        {
+            "type": "input",
+            "block_id": block_id,
+            "label": plain_text(label, INPUT_LABEL_LIMIT),
+            "element": element,
+            "optional": optional,
+        },
+        hint=plain_text(hint, INPUT_HINT_LIMIT) if hint else None,
+    )
+
+
 def text_input(
     block_id: str,
     label: str,
@@ -259,23 +339,19 @@ def text_input(
     hint: str | None = None,
     multiline: bool = False,
     max_length: int = TEXT_INPUT_LIMIT,
-) -> InputBlock:
+) -> Block:
     """A modal text field; its value comes back under `block_id` / action `value`."""
-    return InputBlock(
-        block_id=block_id,
-        label=PlainTextObject(text=plain(label, INPUT_LABEL_LIMIT)),
-        optional=optional,
-        hint=PlainTextObject(text=plain(hint, INPUT_HINT_LIMIT)) if hint else None,
-        element=PlainTextInputElement(
-            action_id="value",
-            initial_value=plain(initial, max_length) if initial else None,
-            placeholder=PlainTextObject(text=plain(placeholder, PLACEHOLDER_LIMIT))
-            if placeholder
-            else None,
-            multiline=multiline,
-            max_length=max_length,
-        ),
+    element = _with(
+        {
+            "type": "plain_text_input",
+            "action_id": "value",
+            "multiline": multiline,
+            "max_length": max_length,
+        },
+        initial_value=plain(initial, max_length) if initial else None,
+        placeholder=plain_text(placeholder, PLACEHOLDER_LIMIT) if placeholder else None,
     )
+    return input_block(block_id, label, element, optional=optional, hint=hint)
 
 
 def message_modal(t: Messages, title: str, blocks: list[Block]) -> View:
@@ -289,7 +365,7 @@ def message_modal(t: Messages, title: str, blocks: list[Block]) -> View:
 
 
 def loading_modal(t: Messages, title: str, what: str) -> View:
-    return message_modal(t, title, [section(f":hourglass_flowing_sand: {what}"), DividerBlock()])
+    return message_modal(t, title, [section(f":hourglass_flowing_sand: {what}"), divider()])
 
 
 def form_modal(
@@ -316,7 +392,7 @@ def problem_banner(problem: str) -> list[Block]:
     """Why a form came back, at its top; plain_text, so a backend's words show as written."""
     if not problem:
         return []
-    return [SectionBlock(text=PlainTextObject(text=plain(f"❌ {problem}", SECTION_TEXT_LIMIT)))]
+    return [{"type": "section", "text": plain_text(f"❌ {problem}", SECTION_TEXT_LIMIT)}]
 
 
 def changed_fields(

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from slack_sdk.models.blocks import Block
-
-from bot.blocks.common import context, escape, escape_entities, footer, section
+from bot.blocks.common import Block, context, escape, escape_entities, footer, section
 from bot.i18n import N_, Messages
 from bot.models import SOURCE_ALIASES_HELP
 

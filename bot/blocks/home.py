@@ -6,17 +6,19 @@ from __future__ import annotations
 from typing import Final
 
 from babel.lists import format_list
-from slack_sdk.models.blocks import (
-    Block,
-    DividerBlock,
-    HeaderBlock,
-    Option,
-    PlainTextObject,
-    StaticSelectElement,
-)
 from slack_sdk.models.views import View
 
-from bot.blocks.common import OPTION_TEXT_LIMIT, context, escape, plain, section
+from bot.blocks.common import (
+    Block,
+    Json,
+    context,
+    divider,
+    escape,
+    header,
+    option,
+    section,
+    static_select,
+)
 from bot.blocks.help import BINDING_GRAMMAR, USER_CUSTOMER_GRAMMAR, grammar_text
 from bot.i18n import FOLLOW_SLACK, LANGUAGE_NAMES, N_, Messages
 from bot.records import ApprovalRequest
@@ -38,7 +40,7 @@ def home_view(
     """`choice`: the language the person picked here (a catalog code), None to follow Slack."""
     held = format_list([t(ROLE_NAMES[role]) for role in roles], locale=t.locale) or t("none")
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text="support-bot")),
+        header("support-bot"),
         section(
             t(
                 "Look up and change account bindings and user-customer relations without leaving "
@@ -47,29 +49,22 @@ def home_view(
         ),
         context(t("Your roles: *%(roles)s*", roles=escape(held))),
         section(t("*Language*"), accessory=_language_select(t, choice)),
-        DividerBlock(),
+        divider(),
         section(t("*Bindings*") + "\n" + grammar_text(t, BINDING_GRAMMAR)),
         section(t("*User-customer relations*") + "\n" + grammar_text(t, USER_CUSTOMER_GRAMMAR)),
     ]
     if Role.APPROVER in roles:
-        blocks += [DividerBlock(), *_pending(t, pending)]
+        blocks += [divider(), *_pending(t, pending)]
     return View(type="home", blocks=blocks)
 
 
-def _language_select(t: Messages, choice: str | None) -> StaticSelectElement:
+def _language_select(t: Messages, choice: str | None) -> Json:
     # Each language is named in itself, so whoever cannot read the current one finds theirs.
     choices = [(code, name) for code, name in LANGUAGE_NAMES.items()]
     choices.append((FOLLOW_SLACK, t("Use my Slack language")))
-    options = [
-        Option(value=value, text=PlainTextObject(text=plain(label, OPTION_TEXT_LIMIT)))
-        for value, label in choices
-    ]
+    options = [option(label, value) for value, label in choices]
     picked = choice if choice in LANGUAGE_NAMES else FOLLOW_SLACK
-    return StaticSelectElement(
-        action_id=LANGUAGE_ACTION,
-        options=options,
-        initial_option=next(option for option in options if option.value == picked),
-    )
+    return static_select(LANGUAGE_ACTION, options, initial=picked)
 
 
 def _pending(t: Messages, pending: list[ApprovalRequest]) -> list[Block]:

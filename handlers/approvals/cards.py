@@ -5,15 +5,15 @@ Pure: the stored request in, Block Kit out, redrawn in place after every transit
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, DividerBlock
-
 from bot.blocks.common import (
     MAX_MESSAGE_BLOCKS,
+    Block,
     actions,
     button,
     code,
     confirm_dialog,
     context,
+    divider,
     escape,
     quoted,
     section,
@@ -149,7 +149,7 @@ def approval_card(t: Messages, request: ApprovalRequest) -> list[Block]:
             )
         ),
         *_records(t, request),
-        DividerBlock(),
+        divider(),
         section(_status(t, request)),
     ]
     if request.status is ApprovalStatus.PENDING:

@@ -3,10 +3,9 @@ is `cards`."""
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.blocks.common import button, escape, footer, form_modal, quoted, section, text_input
+from bot.blocks.common import Block, button, escape, footer, form_modal, quoted, section, text_input
 from bot.blocks.dates import slack_date
 from bot.clients.errors import BackendError
 from bot.i18n import N_, Messages

@@ -5,10 +5,10 @@ Pure: models in, Block Kit out. The modals and the sentences of a write are `vie
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, MarkdownTextObject
-
 from bot.blocks.common import (
     MAX_MESSAGE_BLOCKS,
+    Block,
+    Json,
     actions,
     button,
     card,
@@ -49,7 +49,7 @@ def source_name(t: Messages, source: AccountSource) -> str:
     return f"{escape(t(source.label))} ({code(source.word)})"
 
 
-def binding_fields(t: Messages, binding: Binding) -> list[MarkdownTextObject]:
+def binding_fields(t: Messages, binding: Binding) -> list[Json]:
     none = t("_none_")
     return [
         field(t("Contact"), code(binding.cid)),

@@ -7,10 +7,10 @@ import time
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.blocks.common import (
+    Block,
     escape,
     fallback_text,
     loading_modal,

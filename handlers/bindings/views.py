@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_sdk.models.blocks import Block, InputBlock, Option, PlainTextObject, StaticSelectElement
 from slack_sdk.models.views import View
 
 from bot.blocks.common import (
+    Block,
     ModalOutcome,
     Shown,
     changed_fields,
@@ -17,11 +17,14 @@ from bot.blocks.common import (
     context,
     escape,
     form_modal,
+    input_block,
     message_modal,
     on_field,
+    option,
     problem_banner,
     quoted,
     section,
+    static_select,
     text_input,
 )
 from bot.clients.errors import AlreadyBound, BackendError, ContactNotFound, WriteOutcomeUnknown
@@ -71,22 +74,15 @@ def loading(t: Messages, key: BindingKey) -> str:
 # ---- modals ---------------------------------------------------------------------------------
 
 
-def _source_select(t: Messages, initial: AccountSource | None) -> InputBlock:
-    options = [
-        Option(text=PlainTextObject(text=t(source.label)), value=source.value)
-        for source in AccountSource
-    ]
-    initial_option = next((o for o in options if initial and o.value == initial.value), None)
-    return InputBlock(
-        block_id="source",
-        label=PlainTextObject(text=t("Source")),
-        element=StaticSelectElement(
-            action_id="value",
-            placeholder=PlainTextObject(text=t("Choose a source")),
-            options=options,
-            initial_option=initial_option,
-        ),
+def _source_select(t: Messages, initial: AccountSource | None) -> Block:
+    options = [option(t(source.label), source.value) for source in AccountSource]
+    select = static_select(
+        "value",
+        options,
+        initial=initial.value if initial else None,
+        placeholder=t("Choose a source"),
     )
+    return input_block("source", t("Source"), select)
 
 
 FormValues = dict[str, str | None]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import Block, MarkdownTextObject
-
 from bot.blocks.common import (
+    Block,
+    Json,
     actions,
     button,
     card,
@@ -39,7 +39,7 @@ from handlers.user_customer.views import available, follows, get_command
 # ---- a relation -----------------------------------------------------------------------------
 
 
-def relation_fields(t: Messages, relation: Relation) -> list[MarkdownTextObject]:
+def relation_fields(t: Messages, relation: Relation) -> list[Json]:
     boss_sync = t("unknown") if relation.boss_sync is None else str(relation.boss_sync)
     return [
         field(t("User"), code(relation.user_id)),

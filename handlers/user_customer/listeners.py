@@ -8,9 +8,8 @@ from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.models.blocks import Block
 
-from bot.blocks.common import escape, fallback_text, notice
+from bot.blocks.common import Block, escape, fallback_text, notice
 from bot.blocks.help import USER_CUSTOMER_EXAMPLES, USER_CUSTOMER_GRAMMAR
 from bot.clients.errors import BackendError
 from bot.i18n import N_, Messages

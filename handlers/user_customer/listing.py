@@ -5,28 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    CheckboxesElement,
-    MarkdownTextObject,
-    Option,
-    OverflowMenuElement,
-    PlainTextObject,
-)
-
 from bot.blocks.common import (
     MAX_MESSAGE_BLOCKS,
     OPTION_TEXT_LIMIT,
+    Block,
+    Json,
     actions,
     button,
+    checkboxes,
     code,
     context,
     escape,
     footer,
+    option,
     overflow,
-    plain,
     quoted,
     section,
     share_button,
@@ -166,7 +158,7 @@ def listing_of(t: Messages, parsed: PageCommand, page: RelationPage) -> Listing:
 # ---- rows -----------------------------------------------------------------------------------
 
 
-def menu(t: Messages, relation: Relation) -> OverflowMenuElement:
+def menu(t: Messages, relation: Relation) -> Json:
     return overflow(
         MENU_ACTION,
         [
@@ -176,47 +168,40 @@ def menu(t: Messages, relation: Relation) -> OverflowMenuElement:
     )
 
 
-def _tick_option(t: Messages, relation: Relation) -> Option:
+def _tick_option(t: Messages, relation: Relation) -> Json:
     head = f"{pair(t, relation.key)} · "
     room = max(OPTION_TEXT_LIMIT - len(head), 12)
-    return Option(
-        value=KeyValue.of(relation.key).encode(),
-        text=MarkdownTextObject(text=head + quoted(t, relation.reference, room)),
-        description=PlainTextObject(text=plain(created(t, relation, str), OPTION_TEXT_LIMIT)),
+    return option(
+        head + quoted(t, relation.reference, room),
+        KeyValue.of(relation.key).encode(),
+        description=created(t, relation, str),
+        markdown=True,
     )
 
 
 def _editable_row(t: Messages, relation: Relation, command: PageCommand, ticked: bool) -> Block:
-    option = _tick_option(t, relation)
-    tick = CheckboxesElement(
-        action_id=tick_action_id(relation.key),
-        options=[option],
-        initial_options=[option] if ticked else None,
-    )
+    box = _tick_option(t, relation)
+    tick = checkboxes(tick_action_id(relation.key), [box], ticked=[box] if ticked else None)
     block_id = RowBlockId(key=relation.key, page=command).encode()
-    return ActionsBlock(block_id=block_id, elements=[tick, menu(t, relation)])
+    return actions(tick, menu(t, relation), block_id=block_id)
 
 
 def _ticked_elsewhere(t: Messages, keys: list[RelationKey], command: PageCommand) -> list[Block]:
     """Ticks on other pages of this list travel in the message itself, as ticked boxes."""
     options = [
-        Option(
-            value=KeyValue.of(key).encode(),
-            text=PlainTextObject(text=plain(pair(t, key, codes=False), OPTION_TEXT_LIMIT)),
-        )
-        for key in keys[:MAX_DELETE]
+        option(pair(t, key, codes=False), KeyValue.of(key).encode()) for key in keys[:MAX_DELETE]
     ]
     boxes = [
-        CheckboxesElement(
-            action_id=elsewhere_action_id(start),
-            options=options[start : start + _CHECKBOX_OPTIONS],
-            initial_options=options[start : start + _CHECKBOX_OPTIONS],
+        checkboxes(
+            elsewhere_action_id(start),
+            options[start : start + _CHECKBOX_OPTIONS],
+            ticked=options[start : start + _CHECKBOX_OPTIONS],
         )
         for start in range(0, len(options), _CHECKBOX_OPTIONS)
     ]
     return [
         context(t("Also ticked, on other pages of this list (untick to leave out):")),
-        ActionsBlock(block_id=RowBlockId(key=None, page=command).encode(), elements=boxes),
+        actions(*boxes, block_id=RowBlockId(key=None, page=command).encode()),
     ]
 
 
@@ -274,7 +259,7 @@ def list_message(
 def _list_actions(
     t: Messages, listing: Listing, ticked: frozenset[RelationKey], editable: bool
 ) -> Block:
-    buttons: list[ButtonElement] = []
+    buttons: list[Json] = []
     if editable and ticked:
         buttons.append(_delete_selected(t, ticked))
     if listing.previous:
@@ -286,7 +271,7 @@ def _list_actions(
     return actions(*buttons)
 
 
-def _delete_selected(t: Messages, ticked: frozenset[RelationKey]) -> ButtonElement:
+def _delete_selected(t: Messages, ticked: frozenset[RelationKey]) -> Json:
     """No dialog here: the preview it opens has the one confirm, on its Delete button."""
     selection = RelationSelection.of(sorted(ticked, key=lambda k: (k.user_id, k.customer_id)))
     return button(

@@ -3,10 +3,10 @@ opens them and answers what they submit."""
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.blocks.common import (
+    Block,
     ModalOutcome,
     Shown,
     code,
