@@ -217,14 +217,17 @@ class Bench:
         answering = target.name != "bare"
         tag = f"{target.name}-{int(latency * 1000)}ms-c{concurrency}"
         samples: list[Sample] = []
+        gets_per_burst: list[int] = []  # where each burst's answers are awaited before the next
         gets_before = await self.backend_gets()
         before, started = self.cpu(), time.perf_counter()
         for _ in range(rounds):
             gc.collect()  # the driver collects between bursts, never during one
+            burst_gets = await self.backend_gets()
             batch = await self.burst(target, concurrency, tag, contact)
             samples += batch
             if concurrency > 1 and answering:
                 await self.answers.wait_for([s.id for s in batch], latency + 30)
+                gets_per_burst.append(await self.backend_gets() - burst_gets)
             elif concurrency > 1:
                 await asyncio.sleep(0.05)
         if answering:
@@ -242,6 +245,7 @@ class Bench:
             "wall_s": round(time.perf_counter() - started, 2),
             "cpu_s": self.cpu_since(before, self.cpu()),
             "backend_gets": await self.backend_gets() - gets_before,
+            "backend_gets_per_burst": gets_per_burst,
         }
         if answering:
             result["answers"] = self._answers(samples)

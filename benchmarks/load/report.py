@@ -86,12 +86,13 @@ def targets(rounds: list[Json], memory: Json) -> list[Json]:
     complete = sum(a["complete"] for a in answers)
     sent = sum(c["sent"] for c in worst)
     bad = sum(a["invalid"] + a["extra_posts"] for a in answers)
+    per_burst = [gets for c in worst for gets in c["backend_gets_per_burst"]]
     found.append(
         {
             "target": "200 lookups of one contact, 5 s backend: 4 GETs, all answered complete",
-            "value": f"GETs per burst {[c['backend_gets'] for c in worst]}, {complete}/{sent} complete, "
+            "value": f"GETs per burst {per_burst}, {complete}/{sent} complete, "
             f"{bad} invalid or extra, answer max {max(a['latency']['max_ms'] or 0 for a in answers)} ms",
-            "met": complete == sent and bad == 0 and all(c["backend_gets"] == 4 for c in worst),
+            "met": complete == sent and bad == 0 and bool(per_burst) and set(per_burst) == {4},
         }
     )
     peak = memory["app"]["peak_rss_mb"]
