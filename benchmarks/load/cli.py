@@ -151,7 +151,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="support-bot under load, beside a lean and a bare app"
     )
     parser.add_argument("--quick", action="store_true", help="three short rounds, for a first look")
-    parser.add_argument("--role", choices=["backends", "bare", "lean"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--scheduling",
+        action="store_true",
+        help="the app with and without answers held for acks (AcksFirst), side by side",
+    )
+    parser.add_argument(
+        "--role", choices=["backends", "bare", "lean", "app-at-once"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--urls", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -161,6 +168,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_role(args.role, args.port, json.loads(args.urls))
         return 0
     workdir = Path(tempfile.mkdtemp(prefix="support-bot-bench-"))
+    if args.scheduling:
+        from benchmarks.load import scheduling
+
+        with (workdir / "processes.log").open("w") as log:
+            compared = asyncio.run(scheduling.compare(workdir, log, rounds=3))
+        print(scheduling.table(compared))
+        return 0 if compared["verdict"]["holds"] else 1
     with (workdir / "processes.log").open("w") as log:
         results = asyncio.run(run(QUICK if args.quick else FULL, workdir, log))
     print(report.table(results))

@@ -153,6 +153,9 @@ async def start_server(
         command = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
         command += ["--port", str(port)]
         env, cwd = app_environment(urls, workdir / "approvals.sqlite3"), workdir
+    elif name == "app-at-once":  # the app with its answers never held for acks
+        command, cwd = _role(name, port), REPO
+        env = app_environment(urls, workdir / "approvals-at-once.sqlite3")
     else:
         command, env, cwd = _role(name, port, urls), None, REPO
     process = await asyncio.create_subprocess_exec(

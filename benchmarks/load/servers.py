@@ -162,5 +162,20 @@ def run_role(role: str, port: int, urls: Json) -> None:
         asyncio.run(serve_bare(port, urls))
     elif role == "lean":
         asyncio.run(serve_lean(port, urls))
+    elif role == "app-at-once":
+        serve_app_at_once(port)
     else:
         raise SystemExit(f"unknown role {role}")
+
+
+def serve_app_at_once(port: int) -> None:
+    """support-bot as production starts it, except that answer work never waits for the
+    acks of requests already in the door (`AcksFirst`): what that scheduling buys and costs."""
+    from bot import door
+    from bot.cli import main
+
+    async def at_once(_: door.AcksFirst) -> None:
+        return None
+
+    door.AcksFirst.after_acks = at_once  # type: ignore[method-assign,assignment]
+    raise SystemExit(main(["serve", "--host", "127.0.0.1", "--port", str(port)]))
