@@ -132,16 +132,15 @@ async def one_round(bench: Bench, plan: Plan, number: int) -> Json:
         for concurrency in (1, 50, 200):
             say(f"  round {number + 1}: bursts of {concurrency}, backend {int(latency * 1000)} ms")
             order = (app, bare) if (number + concurrency) % 2 else (bare, app)
-            for target in order:
-                bursts = plan.bursts[(latency, concurrency)]
-                # A slow backend: every lookup of one contact, as a burst of the same question.
-                contact = CONTACT if latency == SLOW else None
-                cells.append(await bench.cell(target, latency, concurrency, bursts, contact))
+            bursts = plan.bursts[(latency, concurrency)]
+            # A slow backend: every lookup of one contact, as a burst of the same question.
+            contact = CONTACT if latency == SLOW else None
+            cells += await bench.cells(order, latency, concurrency, bursts, contact)
     await bench.set_backend(FAST)
     say(f"  round {number + 1}: closed loop, {plan.workers} in flight")
-    order = [app, lean, bare][number % 3 :] + [app, lean, bare][: number % 3]
+    turns = [app, lean, bare][number % 3 :] + [app, lean, bare][: number % 3]
     loops = {
-        t.name: await bench.throughput(t, plan.workers, plan.warmup, plan.window) for t in order
+        t.name: await bench.throughput(t, plan.workers, plan.warmup, plan.window) for t in turns
     }
     return {"cells": cells, "throughput": loops}
 

@@ -207,49 +207,71 @@ class Bench:
         used["others"] = max(0.0, machine - sum(used.values()))
         return {name: round(value, 3) for name, value in used.items()}
 
-    async def cell(
-        self, target: Child, latency: float, concurrency: int, rounds: int, contact: str | None
-    ) -> Json:
-        """`rounds` bursts of `concurrency` commands; each burst starts from quiet.
+    async def cells(
+        self,
+        targets: Sequence[Child],
+        latency: float,
+        concurrency: int,
+        rounds: int,
+        contact: str | None,
+    ) -> list[Json]:
+        """`rounds` bursts of `concurrency` commands to each target, the targets taking turns
+        burst by burst so that all of them meet the machine in the same moods (measured one
+        cell after the other, the bare app's own p99 swung 50-140 ms between cells). Each
+        burst starts from quiet: an answering target's answers are awaited before the next.
 
         All for `contact` when one is given (identical reads in flight), else each for another.
         """
-        answering = target.name != "bare"
-        tag = f"{target.name}-{int(latency * 1000)}ms-c{concurrency}"
-        samples: list[Sample] = []
-        gets_per_burst: list[int] = []  # where each burst's answers are awaited before the next
-        gets_before = await self.backend_gets()
+        samples: dict[str, list[Sample]] = {t.name: [] for t in targets}
+        gets_per_burst: dict[str, list[int]] = {t.name: [] for t in targets}
+        gets: dict[str, int] = dict.fromkeys(samples, 0)
         before, started = self.cpu(), time.perf_counter()
         for _ in range(rounds):
-            gc.collect()  # the driver collects between bursts, never during one
-            burst_gets = await self.backend_gets()
-            batch = await self.burst(target, concurrency, tag, contact)
-            samples += batch
-            if concurrency > 1 and answering:
-                await self.answers.wait_for([s.id for s in batch], latency + 30)
-                gets_per_burst.append(await self.backend_gets() - burst_gets)
-            elif concurrency > 1:
-                await asyncio.sleep(0.05)
-        if answering:
-            await self.answers.wait_for([s.id for s in samples], latency + 30)
-        acks = [s.ack_seconds for s in samples if s.status == 200 and s.ack_seconds is not None]
-        result: Json = {
-            "target": target.name,
-            "backend_ms": int(latency * 1000),
-            "concurrency": concurrency,
-            "sent": len(samples),
-            "acked": len(acks),
-            "errors": sorted({s.error or f"HTTP {s.status}" for s in samples if s.status != 200}),
-            "late_acks": sum(1 for a in acks if a > ACK_DEADLINE),
-            "ack": latency_summary(acks),
-            "wall_s": round(time.perf_counter() - started, 2),
-            "cpu_s": self.cpu_since(before, self.cpu()),
-            "backend_gets": await self.backend_gets() - gets_before,
-            "backend_gets_per_burst": gets_per_burst,
-        }
-        if answering:
-            result["answers"] = self._answers(samples)
-        return result
+            for target in targets:
+                answering = target.name != "bare"
+                tag = f"{target.name}-{int(latency * 1000)}ms-c{concurrency}"
+                gc.collect()  # the driver collects between bursts, never during one
+                burst_gets = await self.backend_gets()
+                batch = await self.burst(target, concurrency, tag, contact)
+                samples[target.name] += batch
+                if concurrency > 1 and answering:
+                    await self.answers.wait_for([s.id for s in batch], latency + 30)
+                    gets_per_burst[target.name].append(await self.backend_gets() - burst_gets)
+                elif concurrency > 1:
+                    await asyncio.sleep(0.05)
+                gets[target.name] += await self.backend_gets() - burst_gets
+        for target in targets:  # one after another, answers are awaited once, at the end
+            if target.name != "bare":
+                ids = [s.id for s in samples[target.name]]
+                await self.answers.wait_for(ids, latency + 30)
+        wall = time.perf_counter() - started
+        used = self.cpu_since(before, self.cpu())
+        results = []
+        for target in targets:
+            taken = samples[target.name]
+            acks = [s.ack_seconds for s in taken if s.status == 200 and s.ack_seconds is not None]
+            result: Json = {
+                "target": target.name,
+                "backend_ms": int(latency * 1000),
+                "concurrency": concurrency,
+                "sent": len(taken),
+                "acked": len(acks),
+                "errors": sorted({s.error or f"HTTP {s.status}" for s in taken if s.status != 200}),
+                "late_acks": sum(1 for a in acks if a > ACK_DEADLINE),
+                "ack": latency_summary(acks),
+                # The cell's wall time and foreign CPU, shared out among its targets.
+                "wall_s": round(wall / len(targets), 2),
+                "cpu_s": {
+                    target.name: used.get(target.name, 0.0),
+                    "others": round(used["others"] / len(targets), 3),
+                },
+                "backend_gets": gets[target.name],
+                "backend_gets_per_burst": gets_per_burst[target.name],
+            }
+            if target.name != "bare":
+                result["answers"] = self._answers(taken)
+            results.append(result)
+        return results
 
     def _answers(self, samples: list[Sample]) -> Json:
         got = [(s, self.answers.by_id[s.id]) for s in samples if s.id in self.answers.by_id]

@@ -52,9 +52,8 @@ async def compare(workdir: Path, log: TextIO, *, rounds: int) -> Json:
             print(f"  round {number + 1} of {rounds}", flush=True)
             row: Json = {}
             for concurrency, bursts in BURSTS.items():
-                for target in order:
-                    cell = await bench.cell(target, FAST, concurrency, bursts, None)
-                    row[f"{target.name}/burst {concurrency}"] = {
+                for cell in await bench.cells(order, FAST, concurrency, bursts, None):
+                    row[f"{cell['target']}/burst {concurrency}"] = {
                         "ack_p99": cell["ack"]["p99_ms"],
                         "answer_p50": cell["answers"]["latency"]["p50_ms"],
                         "answer_p99": cell["answers"]["latency"]["p99_ms"],
