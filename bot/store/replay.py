@@ -55,8 +55,9 @@ class Replay(StoreBase):
         if self._sqlite_keys is None:
             path = str(self._engine.url.database)
             self._sqlite_keys = SqliteKeys(path, SQLITE_BUSY_TIMEOUT_MS)
-        prune_before = _stored(now) if prune else None
-        return await self._sqlite_keys.first_sighting(key, _stored(now + keep), prune_before)
+        return await self._sqlite_keys.first_sighting(
+            key, _stored(now), _stored(now + keep), prune=prune
+        )
 
     async def close(self) -> None:
         if self._sqlite_keys is not None:
