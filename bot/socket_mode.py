@@ -59,16 +59,22 @@ async def serve_socket_mode(
                 "store": "ok" if store_ok else "unreachable",
             }
 
-        async with health_endpoint(healthy, host=host, port=port), sweeping(deps, bolt_app):
-            connecting = asyncio.create_task(handler.connect_async())  # type: ignore[no-untyped-call]
-            connecting.add_done_callback(_log_connected)
-            try:
-                await stop.wait()
-            finally:
-                log.info("closing the Socket Mode connection")
-                connecting.cancel()
-                await _close(client)
-                await drain(bolt_app)
+        try:
+            async with health_endpoint(healthy, host=host, port=port), sweeping(deps, bolt_app):
+                connecting = asyncio.create_task(handler.connect_async())  # type: ignore[no-untyped-call]
+                connecting.add_done_callback(_log_connected)
+                try:
+                    await stop.wait()
+                finally:
+                    log.info("closing the Socket Mode connection")
+                    connecting.cancel()
+                    await _close(client)
+                    await drain(bolt_app)
+        finally:
+            # The client opened its HTTP session when it was made: closed however serving
+            # ended, a refused health port included.
+            if not client.aiohttp_client_session.closed:
+                await client.aiohttp_client_session.close()
     finally:
         await deps.aclose()
 

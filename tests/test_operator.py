@@ -15,6 +15,7 @@ import pytest
 
 from bot.check import run_check
 from bot.logs import MAX_LINE, JsonFormatter
+from bot.sandbox.http import bind_loopback
 from tests.test_serve import REPO, Backends, backends, environment, free_port
 
 __all__ = ["backends"]  # the fixture, shared with test_serve
@@ -156,6 +157,29 @@ async def test_serve_with_a_wrong_app_token_stops_in_one_line(
         " (invalid_auth); create an app-level token with connections:write under Basic"
         " Information, and turn Socket Mode on"
     )
+    assert "Traceback" not in done.stderr
+
+
+async def test_serve_whose_health_port_is_taken_stops_in_one_line(
+    backends: Backends, tmp_path: Path
+) -> None:
+    """In Socket Mode the health endpoint's port is bound after the Socket Mode client (and
+    its HTTP session) exists; a taken port left that session unclosed, and asyncio printed
+    "Unclosed client session" as an error after the one line."""
+    backends.slack.socket_mode_url = "ws://127.0.0.1:9/unused"
+    env = {**environment(backends.settings(slack_app_token=backends.slack.app_token))}
+    taken = bind_loopback(free_port())
+    try:
+        port = str(taken.getsockname()[1])
+        done = await support_bot("serve", "--port", port, env=env, cwd=tmp_path)
+    finally:
+        taken.close()
+
+    assert done.returncode == 1
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("support-bot: cannot start: cannot listen on ")
+    assert f":{port} for /healthz" in last and "use --port" in last
+    assert "Unclosed" not in done.stderr and '"level": "error"' not in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -90,11 +91,28 @@ def environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+def _ephemeral_ports() -> range:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)  # Linux's default
+
+
 def free_port() -> int:
-    sock = bind_loopback()
-    port: int = sock.getsockname()[1]
-    sock.close()
-    return port
+    """A port free now, for a child process to bind later. Taken below the kernel's ephemeral
+    range: every outgoing connection of every test worker draws its local port from that
+    range, and one took a port found free there before the child could bind it (CI: "address
+    already in use")."""
+    below = range(10000, _ephemeral_ports().start)
+    for _ in range(200):
+        port = random.choice(below)
+        try:
+            bind_loopback(port).close()
+        except OSError:
+            continue
+        return port
+    raise RuntimeError(f"no free port in {below}")
 
 
 async def until_healthy(process: asyncio.subprocess.Process, base_url: str) -> httpx.Response:
