@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Hashable
 from json import dumps as json_dumps
 from typing import Any
 from urllib.parse import urlencode
@@ -72,7 +72,7 @@ class JsonHttp:
         # with it the acks of new commands. A semaphore queues in O(1), in arrival order.
         self._slots = asyncio.Semaphore(max_connections)
         # Identical reads in flight share one request (see `send`).
-        self._in_flight: dict[str, asyncio.Task[tuple[int, Any]]] = {}
+        self._in_flight: dict[Hashable, asyncio.Task[tuple[int, Any]]] = {}
         wire = transport or AiohttpTransport(max_connections=max_connections)
         self._client = httpx.AsyncClient(
             base_url=base_url,
@@ -114,7 +114,7 @@ class JsonHttp:
         """
         if write or not queued or not kwargs.keys() <= {"params", "json"}:
             return await self._send(method, path, write=write, queued=queued, **kwargs)
-        key = f"{method} {path} {json.dumps(kwargs, sort_keys=True, default=str)}"
+        key = _read_key(method, path, kwargs)
         shared = self._in_flight.get(key)
         if shared is None:
             shared = asyncio.create_task(self._send(method, path, write=False, **kwargs))
@@ -269,6 +269,17 @@ def _fixed_authorization(auth: httpx.Auth | None) -> list[tuple[str, str]] | Non
         return None
     probe = next(auth.sync_auth_flow(httpx.Request("GET", "http://auth.invalid/")))
     return [("Authorization", probe.headers["Authorization"])]
+
+
+def _read_key(method: str, path: str, kwargs: dict[str, Any]) -> Hashable:
+    """What makes two reads the same: method, path, parameters and body. Parameters of plain
+    values (every lookup's) are a tuple; anything else is keyed by its JSON."""
+    params = kwargs.get("params")
+    if kwargs.keys() == {"params"} and isinstance(params, dict):
+        items = tuple(sorted(params.items()))
+        if all(type(value) in (str, int) for _, value in items):
+            return (method, path, items)
+    return (method, path, json.dumps(kwargs, sort_keys=True, default=str))
 
 
 def _retrieve(task: asyncio.Task[Any]) -> None:
