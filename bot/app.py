@@ -10,7 +10,8 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 import handlers
-from bot.blocks.common import fallback_text, message_modal, notice
+from bot.blocks.common import fallback_text, notice
+from bot.blocks.modals import message_modal
 from bot.deps import Deps
 from bot.door import VERIFIED, QuietRequestVerification
 from bot.i18n import N_, Messages

@@ -11,8 +11,9 @@ from typing import Any, Generic, TypeVar
 from slack_sdk.models.views import View
 
 from bot.blocks.audit import audit_blocks
-from bot.blocks.common import Block, escape, fallback_text, message_modal, mrkdwn_text, notice
+from bot.blocks.common import Block, escape, fallback_text, mrkdwn_text, notice
 from bot.blocks.help import help_blocks
+from bot.blocks.modals import message_modal
 from bot.clients.errors import BackendError
 from bot.deps import Deps
 from bot.i18n import Messages

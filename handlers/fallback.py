@@ -12,7 +12,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.blocks.common import fallback_text, message_modal, notice
+from bot.blocks.common import fallback_text, notice
+from bot.blocks.modals import message_modal
 from bot.i18n import N_
 from handlers.context import Invocation
 

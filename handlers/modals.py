@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.common import FieldErrors, ModalOutcome, Shown, loading_modal
+from bot.blocks.modals import FieldErrors, ModalOutcome, Shown, loading_modal
 from bot.i18n import Messages
 
 __all__ = ["FieldErrors", "ModalOutcome", "Shown", "Submission", "answer_submission"]

@@ -12,7 +12,6 @@ Views stay slack_sdk `View`s (parsed and validated once more when sent): they ar
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,6 @@ from slack_sdk.models.blocks import (
     InputBlock,
     Option,
     PlainTextInputElement,
-    PlainTextObject,
     SectionBlock,
 )
 from slack_sdk.models.views import View
@@ -166,14 +164,14 @@ def field(label: str, value: str) -> Json:
     return mrkdwn(f"*{label}*\n{value}", FIELD_TEXT_LIMIT)
 
 
-def _with(block: Json, **optional: object) -> Json:
+def with_optional(block: Json, **optional: object) -> Json:
     """`block` with each optional key that has a value; Slack refuses some keys when null."""
     block.update((key, value) for key, value in optional.items() if value is not None)
     return block
 
 
 def section(text: str, *, accessory: Json | None = None, block_id: str | None = None) -> Block:
-    return _with(
+    return with_optional(
         {"type": "section", "text": mrkdwn(text, SECTION_TEXT_LIMIT)},
         accessory=accessory,
         block_id=block_id,
@@ -188,7 +186,7 @@ def card(
     block_id: str | None = None,
 ) -> Block:
     """A record: a bold title line and labelled fields (Slack shows them in two columns)."""
-    return _with(
+    return with_optional(
         {
             "type": "section",
             "text": mrkdwn(title, SECTION_TEXT_LIMIT),
@@ -230,7 +228,7 @@ def button(
     style: str | None = None,
     confirm: Json | None = None,
 ) -> Json:
-    return _with(
+    return with_optional(
         {
             "type": "button",
             "text": plain_text(text, BUTTON_TEXT_LIMIT),
@@ -247,7 +245,7 @@ def option(
 ) -> Json:
     """A choice in a menu, a select or checkboxes; only checkboxes take `markdown` labels."""
     text = mrkdwn(label, OPTION_TEXT_LIMIT) if markdown else plain_text(label, OPTION_TEXT_LIMIT)
-    return _with(
+    return with_optional(
         {"text": text, "value": value},
         description=None if description is None else plain_text(description, OPTION_TEXT_LIMIT),
     )
@@ -267,7 +265,7 @@ def static_select(
     placeholder: str | None = None,
 ) -> Json:
     """A single choice; `initial` is the value of the option chosen at first."""
-    return _with(
+    return with_optional(
         {"type": "static_select", "action_id": action_id, "options": options},
         placeholder=None if placeholder is None else plain_text(placeholder, PLACEHOLDER_LIMIT),
         initial_option=next((o for o in options if o["value"] == initial), None),
@@ -275,14 +273,14 @@ def static_select(
 
 
 def checkboxes(action_id: str, options: list[Json], *, ticked: list[Json] | None = None) -> Json:
-    return _with(
+    return with_optional(
         {"type": "checkboxes", "action_id": action_id, "options": options},
         initial_options=ticked or None,
     )
 
 
 def actions(*elements: Json, block_id: str | None = None) -> Block:
-    return _with({"type": "actions", "elements": list(elements)}, block_id=block_id)
+    return with_optional({"type": "actions", "elements": list(elements)}, block_id=block_id)
 
 
 def share_button(t: Messages, action_id: str, query: str) -> Json:
@@ -308,93 +306,6 @@ def fallback_text(text: str) -> str:
     return cut(escape(text), FALLBACK_TEXT_LIMIT)
 
 
-def input_block(
-    block_id: str,
-    label: str,
-    element: Json,
-    *,
-    optional: bool = False,
-    hint: str | None = None,
-) -> Block:
-    """A modal field; its value comes back under `block_id` / the element's action id."""
-    return _with(
-        {
-            "type": "input",
-            "block_id": block_id,
-            "label": plain_text(label, INPUT_LABEL_LIMIT),
-            "element": element,
-            "optional": optional,
-        },
-        hint=plain_text(hint, INPUT_HINT_LIMIT) if hint else None,
-    )
-
-
-def text_input(
-    block_id: str,
-    label: str,
-    *,
-    initial: str | None = None,
-    optional: bool = False,
-    placeholder: str | None = None,
-    hint: str | None = None,
-    multiline: bool = False,
-    max_length: int = TEXT_INPUT_LIMIT,
-) -> Block:
-    """A modal text field; its value comes back under `block_id` / action `value`."""
-    element = _with(
-        {
-            "type": "plain_text_input",
-            "action_id": "value",
-            "multiline": multiline,
-            "max_length": max_length,
-        },
-        initial_value=plain(initial, max_length) if initial else None,
-        placeholder=plain_text(placeholder, PLACEHOLDER_LIMIT) if placeholder else None,
-    )
-    return input_block(block_id, label, element, optional=optional, hint=hint)
-
-
-def message_modal(t: Messages, title: str, blocks: list[Block]) -> View:
-    """A modal that only tells something: loading, saving, a result, an error."""
-    return View(
-        type="modal",
-        title=PlainTextObject(text=plain(title, MODAL_TITLE_LIMIT)),
-        close=PlainTextObject(text=plain(t("Close"), MODAL_CLOSE_LIMIT)),
-        blocks=blocks,
-    )
-
-
-def loading_modal(t: Messages, title: str, what: str) -> View:
-    return message_modal(t, title, [section(f":hourglass_flowing_sand: {what}"), divider()])
-
-
-def form_modal(
-    t: Messages,
-    title: str,
-    submit: str,
-    callback_id: str,
-    blocks: list[Block],
-    private_metadata: str | None = None,
-) -> View:
-    """A form: its title and submit button in the reader's language, and Cancel."""
-    return View(
-        type="modal",
-        callback_id=callback_id,
-        title=PlainTextObject(text=plain(title, MODAL_TITLE_LIMIT)),
-        submit=PlainTextObject(text=plain(submit, MODAL_SUBMIT_LIMIT)),
-        close=PlainTextObject(text=plain(t("Cancel"), MODAL_CLOSE_LIMIT)),
-        private_metadata=private_metadata,
-        blocks=blocks,
-    )
-
-
-def problem_banner(problem: str) -> list[Block]:
-    """Why a form came back, at its top; plain_text, so a backend's words show as written."""
-    if not problem:
-        return []
-    return [{"type": "section", "text": plain_text(f"❌ {problem}", SECTION_TEXT_LIMIT)}]
-
-
 def changed_fields(
     t: Messages,
     sent: Mapping[str, str | None],
@@ -411,29 +322,3 @@ def changed_fields(
         if value is not None
     ]
     return t(", ").join(parts)
-
-
-# ---- what a modal submit comes to ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FieldErrors:
-    """A refusal about fields: shown on them; `form` is the same form, as typed, saying why."""
-
-    errors: dict[str, str]
-    form: View
-
-
-@dataclass(frozen=True)
-class Shown:
-    """A view to show in place of the form: the result, or the form again with a problem."""
-
-    view: View
-
-
-ModalOutcome = FieldErrors | Shown
-
-
-def on_field(block_id: str, sentence: str, form: Callable[[str], View]) -> ModalOutcome:
-    """A refusal about one field: its error, and the form as typed saying the same."""
-    return FieldErrors({block_id: sentence}, form(sentence))

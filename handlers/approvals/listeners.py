@@ -15,13 +15,8 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.common import (
-    code,
-    fallback_text,
-    message_modal,
-    mrkdwn_text,
-    notice,
-)
+from bot.blocks.common import code, fallback_text, mrkdwn_text, notice
+from bot.blocks.modals import message_modal
 from bot.clients.errors import BackendError
 from bot.i18n import N_, Messages
 from bot.payloads import RequestRef

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from slack_sdk.models.views import View
 
-from bot.blocks.common import Block, button, escape, footer, form_modal, quoted, section, text_input
+from bot.blocks.common import Block, button, escape, footer, quoted, section
 from bot.blocks.dates import slack_date
+from bot.blocks.modals import form_modal, text_input
 from bot.clients.errors import BackendError
 from bot.i18n import N_, Messages
 from bot.payloads import RequestRef

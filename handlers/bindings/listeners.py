@@ -9,16 +9,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.models.views import View
 
-from bot.blocks.common import (
-    Block,
-    escape,
-    fallback_text,
-    loading_modal,
-    message_modal,
-    mrkdwn_text,
-    notice,
-)
+from bot.blocks.common import Block, escape, fallback_text, mrkdwn_text, notice
 from bot.blocks.help import BINDING_EXAMPLES, BINDING_GRAMMAR
+from bot.blocks.modals import loading_modal, message_modal
 from bot.clients.errors import BackendError
 from bot.deletions import current_records, digest
 from bot.i18n import N_, SOURCE_LANGUAGE, Messages, messages

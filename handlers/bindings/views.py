@@ -10,21 +10,23 @@ from slack_sdk.models.views import View
 
 from bot.blocks.common import (
     Block,
-    ModalOutcome,
-    Shown,
     changed_fields,
     code,
     context,
     escape,
+    option,
+    quoted,
+    section,
+    static_select,
+)
+from bot.blocks.modals import (
+    ModalOutcome,
+    Shown,
     form_modal,
     input_block,
     message_modal,
     on_field,
-    option,
     problem_banner,
-    quoted,
-    section,
-    static_select,
     text_input,
 )
 from bot.clients.errors import AlreadyBound, BackendError, ContactNotFound, WriteOutcomeUnknown

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk.models.views import View
 
-from bot.blocks.common import message_modal
+from bot.blocks.modals import message_modal
 from bot.clients.errors import BackendError
 from bot.i18n import N_, SOURCE_LANGUAGE, messages
 from bot.models import Relation, RelationChange, RelationKey

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 from slack_sdk.models.views import View
 
-from bot.blocks.common import (
-    Block,
+from bot.blocks.common import Block, code, context, escape, plain, section
+from bot.blocks.modals import (
     ModalOutcome,
     Shown,
-    code,
-    context,
-    escape,
     form_modal,
     loading_modal,
     message_modal,
     on_field,
-    plain,
     problem_banner,
-    section,
     text_input,
 )
 from bot.clients.errors import BackendError, BackendRejected, WriteOutcomeUnknown
