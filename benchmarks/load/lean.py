@@ -86,11 +86,15 @@ def answer(cid: int, outcomes: dict[str, Any], ref: str, elapsed: float) -> list
             {"type": "context", "elements": [mrkdwn(f"No binding for {', '.join(empty)}.")]}
         )
     for source in failed:
-        retry = {"type": "button", "action_id": "binding_lookup", "value": f"{cid} {source}"}
+        retry: dict[str, Any] = {
+            "type": "button",
+            "action_id": "binding_lookup",
+            "value": f"{cid} {source}",
+        }
         retry["text"] = {"type": "plain_text", "text": f"Retry {SOURCES[source]}"}
         text = f":warning: *{SOURCES[source]}* could not be checked."
         blocks.append({"type": "section", "text": mrkdwn(text), "accessory": retry})
-    share = {"type": "button", "action_id": "binding_share", "value": str(cid)}
+    share: dict[str, Any] = {"type": "button", "action_id": "binding_share", "value": str(cid)}
     share["text"] = {"type": "plain_text", "text": "Share in channel"}
     blocks.append({"type": "actions", "elements": [share]})
     footer = f"{len(outcomes)} sources in {elapsed:.1f} s · ref {code(ref)}"

@@ -246,9 +246,9 @@ class Bench:
                 await self.answers.wait_for(ids, latency + 30)
         wall = time.perf_counter() - started
         used = self.cpu_since(before, self.cpu())
-        answering = [t.name for t in targets if t.name != "bare"]
-        if len(answering) == 1:  # the bare app sends none: every GET of the cell is the app's
-            gets[answering[0]] = sum(gets.values())
+        senders = [t.name for t in targets if t.name != "bare"]
+        if len(senders) == 1:  # the bare app sends none: every GET of the cell is the app's
+            gets[senders[0]] = sum(gets.values())
         results = []
         for target in targets:
             taken = samples[target.name]

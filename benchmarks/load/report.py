@@ -36,7 +36,9 @@ def _shown(s: Json) -> str:
 def targets(rounds: list[Json], memory: Json) -> list[Json]:
     found: list[Json] = []
 
-    def loop_ratio(target: str, key: Callable[[Json], float | None], limit: float, at_most: bool):
+    def loop_ratio(
+        target: str, key: Callable[[Json], float | None], limit: float, at_most: bool
+    ) -> tuple[Json, bool]:
         per_round = [
             ratio(key(r["throughput"]["app"]), key(r["throughput"][target])) for r in rounds
         ]
