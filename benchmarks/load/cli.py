@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import gc
 import json
 import os
 import platform
@@ -18,17 +16,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from benchmarks.load import report
-from benchmarks.load.measure import CONTACT, Bench
+from benchmarks.load.measure import CONTACT, FAST, SLOW, Bench, warmed_bench
 from benchmarks.load.procs import (
     cpu_layout,
     memory_mb,
-    pin,
-    start_backends,
-    start_server,
 )
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-FAST, SLOW = 0.01, 5.0  # the emulated bangwo8's answer time, seconds
 Json = dict[str, Any]
 
 
@@ -82,30 +76,9 @@ async def run(plan: Plan, workdir: Path, log: TextIO) -> Json:
     say(f"starting the backends, the app, the lean app and the bare app (logs: {workdir})")
     layout = cpu_layout()
     load_cpus, server_cpus = layout if layout else (None, None)
-    pin(os.getpid(), load_cpus)  # the emulated backends inherit it
-    async with contextlib.AsyncExitStack() as children:
-        backends, urls = await start_backends(log)
-        children.push_async_callback(backends.stop)
-        servers = {}
-        for name in ("app", "lean", "bare"):
-            servers[name] = await start_server(name, urls, workdir, log, server_cpus)
-            children.push_async_callback(servers[name].stop)
-        control_port = int(urls["control"].rsplit(":", 1)[1])
-        bench = Bench(backends, control_port, servers)
-        await bench.start()
-        # The driver's own collector must not pause it mid-burst: what is alive now is
-        # frozen, and the cells collect between bursts.
-        gc.collect()
-        gc.freeze()
-        gc.disable()
-        children.callback(gc.enable)
-
-        await bench.set_backend(FAST)
-        for server in servers.values():  # first-use imports, auth.test, connection pools
-            warmup = await bench.burst(server, 20, f"{server.name}-warmup")
-            await bench.answers.wait_for([s.id for s in warmup if server.name != "bare"], 15)
+    async with warmed_bench(("app", "lean", "bare"), workdir, log, layout) as bench:
         rounds = [await one_round(bench, plan, n) for n in range(plan.rounds)]
-        memory = {name: memory_mb(child.pid) for name, child in servers.items()}
+        memory = {name: memory_mb(child.pid) for name, child in bench.servers.items()}
     return {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "plan": {

@@ -8,14 +8,24 @@ import gc
 import itertools
 import json
 import math
+import os
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 from urllib.parse import urlencode
 
-from benchmarks.load.procs import Child, cpu_seconds, machine_busy_seconds, memory_mb
+from benchmarks.load.procs import (
+    Child,
+    cpu_seconds,
+    machine_busy_seconds,
+    memory_mb,
+    pin,
+    start_backends,
+    start_server,
+)
 from benchmarks.load.servers import CONTACTS, FIRST_CONTACT, SIGNING_SECRET, TEAM
 from benchmarks.load.wire import Outgoing, PostSink, Sample, exchange
 
@@ -72,6 +82,10 @@ def command(port: int, command_id: str, response_base: str, contact: str) -> Out
         ("X-Slack-Signature", signature(SIGNING_SECRET, body, stamp)),
     ]
     return Outgoing("POST", "/slack/events", headers, body)
+
+
+# The emulated bangwo8's answer times, seconds: a fast backend and a slow one.
+FAST, SLOW = 0.01, 5.0
 
 
 @dataclass
@@ -340,3 +354,36 @@ class Bench:
             result["incomplete"] = sum(1 for _, a in answered if failed_sources(a.body) != 0)
         result["memory"] = memory_mb(target.pid)
         return result
+
+
+@contextlib.asynccontextmanager
+async def warmed_bench(
+    names: Sequence[str],
+    workdir: Path,
+    log: TextIO,
+    layout: tuple[set[int], set[int]] | None,
+) -> AsyncIterator[Bench]:
+    """The emulated backends and the named servers started (each server pinned to the
+    servers' CPUs), warmed up, and stopped again at the end; the backend at FAST."""
+    load_cpus, server_cpus = layout if layout else (None, None)
+    pin(os.getpid(), load_cpus)  # the emulated backends inherit it
+    async with contextlib.AsyncExitStack() as children:
+        backends, urls = await start_backends(log)
+        children.push_async_callback(backends.stop)
+        servers = {}
+        for name in names:
+            servers[name] = await start_server(name, urls, workdir, log, server_cpus)
+            children.push_async_callback(servers[name].stop)
+        bench = Bench(backends, int(urls["control"].rsplit(":", 1)[1]), servers)
+        await bench.start()
+        # The driver's own collector must not pause it mid-burst: what is alive now is
+        # frozen, and the cells collect between bursts.
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+        children.callback(gc.enable)
+        await bench.set_backend(FAST)
+        for server in servers.values():  # first-use imports, auth.test, connection pools
+            warmup = await bench.burst(server, 20, f"{server.name}-warmup")
+            await bench.answers.wait_for([s.id for s in warmup if server.name != "bare"], 15)
+        yield bench

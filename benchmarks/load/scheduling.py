@@ -9,46 +9,23 @@ off ack p99 than it adds to answer p50.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import os
 from pathlib import Path
 from statistics import median
 from typing import Any, TextIO
 
-from benchmarks.load.measure import Bench
-from benchmarks.load.procs import cpu_layout, pin, start_backends, start_server
+from benchmarks.load.measure import FAST, warmed_bench
+from benchmarks.load.procs import cpu_layout
 
 Json = dict[str, Any]
-FAST = 0.01
 BURSTS = {50: 4, 200: 2}  # commands at once -> bursts per round
 NAMES = {"app": "held (as shipped)", "app-at-once": "at once"}
 
 
 async def compare(workdir: Path, log: TextIO, *, rounds: int) -> Json:
-    layout = cpu_layout()
-    load_cpus, server_cpus = layout if layout else (None, None)
-    pin(os.getpid(), load_cpus)
-    async with contextlib.AsyncExitStack() as children:
-        backends, urls = await start_backends(log)
-        children.push_async_callback(backends.stop)
-        servers = {}
-        for name in NAMES:
-            servers[name] = await start_server(name, urls, workdir, log, server_cpus)
-            children.push_async_callback(servers[name].stop)
-        bench = Bench(backends, int(urls["control"].rsplit(":", 1)[1]), servers)
-        await bench.start()
-        gc.collect()
-        gc.freeze()
-        gc.disable()
-        children.callback(gc.enable)
-        await bench.set_backend(FAST)
-        for server in servers.values():
-            warmup = await bench.burst(server, 20, f"{server.name}-warmup")
-            await bench.answers.wait_for([s.id for s in warmup], 15)
+    async with warmed_bench(list(NAMES), workdir, log, cpu_layout()) as bench:
         measured: list[Json] = []
         for number in range(rounds):
-            order = list(servers.values())[:: 1 if number % 2 else -1]
+            order = list(bench.servers.values())[:: 1 if number % 2 else -1]
             print(f"  round {number + 1} of {rounds}", flush=True)
             row: Json = {}
             for concurrency, bursts in BURSTS.items():
